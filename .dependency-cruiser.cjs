@@ -20,7 +20,7 @@ module.exports = {
     layer("store", ["api", "base"]),
     layer("etcd", ["api", "base"]),
     layer("ca", ["api", "base"]),
-    layer("manager", ["store", "api", "base"]),
+    layer("manager", ["store", "ca", "api", "base"]),
     layer("agent", ["api", "base", "ca", "dispatcher-protocol"]),
     layer("engineapi", ["manager", "api", "base"]),
     layer("stack", ["api", "base"]),
