@@ -1,2 +1,13 @@
 /** manager/controlapi: validated reads and writes of cluster objects for the Engine API. */
+export type { ControlDeps } from "./controlapi.ts";
+export { ControlApiImpl, currentCluster, refuseAutolock } from "./controlapi.ts";
+export {
+  clusterInfo,
+  DEFAULT_CLUSTER_NAME,
+  defaultSwarmSpec,
+  mergeSwarmSpec,
+  publicSwarm,
+  rpcText,
+  validateSwarmSpec,
+} from "./swarm.ts";
 export type { ControlApi, SwarmUpdateFlags } from "./types.ts";

@@ -1,0 +1,70 @@
+/**
+ * The control API as one object over the store: the Engine API routes call it on any manager. Each
+ * resource group lives in its own file as plain functions over ControlDeps; this class only binds
+ * them.
+ */
+import type { Cluster, Swarm, SwarmSpec } from "../../api/index.ts";
+import type { Clock, Ids, Logger } from "../../base/index.ts";
+import { notImplemented, timestamp, unavailable } from "../../base/index.ts";
+import { generateJoinToken } from "../../ca/index.ts";
+import type { Store } from "../../store/types.ts";
+import { mergeSwarmSpec, publicSwarm, validateSwarmSpec } from "./swarm.ts";
+import type { ControlApi, SwarmUpdateFlags } from "./types.ts";
+
+export interface ControlDeps {
+  store: Store;
+  clock: Clock;
+  ids: Ids;
+  logger: Logger;
+}
+
+/** The one cluster object, or Unavailable while the store has none (a manager still starting). */
+export function currentCluster(store: Store): Cluster {
+  const cluster = store.view((tx) => tx.list("clusters")[0]);
+  if (!cluster) {
+    throw unavailable(
+      "This node is not a swarm manager. Manager is being prepared or has trouble connecting to the cluster.",
+    );
+  }
+  return cluster;
+}
+
+/** Autolock needs the data key wrapped by the unlock key; until that exists, say so. */
+export function refuseAutolock(spec: SwarmSpec): void {
+  if (spec.EncryptionConfig?.AutoLockManagers) throw notImplemented("autolock (--autolock)");
+}
+
+export class ControlApiImpl implements ControlApi {
+  constructor(private readonly deps: ControlDeps) {}
+
+  inspectSwarm(): Swarm {
+    return publicSwarm(currentCluster(this.deps.store));
+  }
+
+  async updateSwarm(requested: SwarmSpec, flags: SwarmUpdateFlags): Promise<void> {
+    const spec = mergeSwarmSpec(requested);
+    validateSwarmSpec(spec);
+    refuseAutolock(spec);
+    if (flags.rotateManagerUnlockKey) throw notImplemented("unlock key rotation (autolock)");
+    const { store, clock, ids } = this.deps;
+    await store.update((tx) => {
+      const cluster = tx.list("clusters")[0];
+      if (!cluster) throw unavailable("cluster object missing");
+      const trustRoot = cluster.TLSInfo?.TrustRoot ?? "";
+      const tokens = { ...cluster.JoinTokens };
+      if (flags.rotateWorkerToken) tokens.Worker = generateJoinToken(trustRoot, ids);
+      if (flags.rotateManagerToken) tokens.Manager = generateJoinToken(trustRoot, ids);
+      tx.update("clusters", {
+        ...cluster,
+        Version: { Index: flags.version },
+        Spec: spec,
+        JoinTokens: tokens,
+        UpdatedAt: timestamp(clock),
+      });
+    });
+  }
+
+  unlockKey(): string {
+    return currentCluster(this.deps.store).Shoal?.UnlockKey ?? "";
+  }
+}
