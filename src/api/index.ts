@@ -1,4 +1,17 @@
 /** api: the Engine API's types (generated from the v1.41 spec) and shoal's extension types. */
+/** Container-level Engine API types: used by agent/executor to talk to dockerd. */
+export type {
+  ContainerConfig,
+  ContainerState,
+  ContainerSummary,
+  EndpointSettings,
+  EventMessage,
+  GenericResources,
+  Health,
+  HostConfig,
+  Limit,
+  NetworkingConfig,
+} from "./generated/engine.ts";
 export type {
   ClusterInfo,
   Config,
