@@ -132,7 +132,10 @@ export interface Store {
   /** Changes as they commit, in revision order. Ends when the signal aborts or the store closes. */
   watch(opts?: WatchOptions): AsyncIterable<StoreEvent>;
   /** A view and a watch taken together: the watch starts right after the viewed revision. */
-  viewAndWatch<R>(fn: (tx: ReadTx) => R, opts?: Omit<WatchOptions, "afterRevision">): {
+  viewAndWatch<R>(
+    fn: (tx: ReadTx) => R,
+    opts?: Omit<WatchOptions, "afterRevision">,
+  ): {
     result: R;
     revision: number;
     events: AsyncIterable<StoreEvent>;
