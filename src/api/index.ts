@@ -46,3 +46,20 @@ export type {
 } from "./generated/engine.ts";
 export type { Cluster, ClusterPrivate, Node, Service, Task, TaskStateName, UpdateState, UpdateStatus } from "./shoal.ts";
 export { TaskStates, taskStateOrder } from "./shoal.ts";
+export type {
+  ServiceAnnotations,
+  SwarmService,
+  SwarmTask,
+  TaskEndpoint,
+  TaskStatusExtensions,
+} from "./swarm-task.ts";
+export type {
+  AssignmentMessage,
+  DispatcherConnector,
+  DispatcherSession,
+  LogLine,
+  LogRequest,
+  SessionInfo,
+  TaskLogSource,
+  TaskStatusReport,
+} from "./dispatcher.ts";

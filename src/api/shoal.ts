@@ -75,4 +75,6 @@ export type Cluster = Swarm & {
 export interface ClusterPrivate {
   /** The manager unlock key when autolock is on (SWMKEY-1-...). */
   UnlockKey?: string;
+  /** The root CA's private key (PKCS#8 PEM). */
+  RootCAKey?: string;
 }

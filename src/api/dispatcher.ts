@@ -1,0 +1,68 @@
+/**
+ * The agent ↔ dispatcher protocol, shared by both sides (the manager never imports the agent, nor
+ * the reverse: they meet here). On one node the transport is in-process; across nodes the same
+ * messages travel over the cluster API's mutual-TLS stream.
+ */
+import type { NodeDescription, Task } from "./index.ts";
+
+/** What a node is told to run. The first message of a session is a full set, then increments. */
+export interface AssignmentMessage {
+  kind: "complete" | "incremental";
+  /** Tasks to run or update (desired state may have moved on). */
+  tasks: Task[];
+  /** Task IDs no longer assigned to this node (only in incremental messages). */
+  removed: string[];
+}
+
+/** The status part of a task the agent reports. */
+export interface TaskStatusReport {
+  taskId: string;
+  status: NonNullable<Task["Status"]>;
+}
+
+export interface SessionInfo {
+  sessionId: string;
+  /** How often the agent must heartbeat, in ms. */
+  heartbeatPeriodMs: number;
+}
+
+/** One registration of a node with a dispatcher. */
+export interface DispatcherSession {
+  readonly info: SessionInfo;
+  /** Assignment messages until the session ends (the iterator then finishes or throws). */
+  assignments(): AsyncIterable<AssignmentMessage>;
+  /** Reports task status changes; the dispatcher drops any that would move a task backwards. */
+  updateTaskStatus(reports: TaskStatusReport[]): Promise<void>;
+  /** Keeps the node alive; returns the period to wait before the next heartbeat, in ms. */
+  heartbeat(): Promise<number>;
+  close(): void;
+}
+
+/** How an agent reaches a dispatcher. */
+export interface DispatcherConnector {
+  openSession(nodeId: string, description: NodeDescription): Promise<DispatcherSession>;
+}
+
+/** Log lines a node streams for `docker service logs` (one line each). */
+export interface LogLine {
+  taskId: string;
+  stream: "stdout" | "stderr";
+  /** RFC 3339 with nanoseconds, as dockerd gives it. */
+  timestamp: string;
+  line: Buffer;
+}
+
+export interface LogRequest {
+  taskIds: string[];
+  follow: boolean;
+  tail?: number;
+  /** Unix seconds (fractional). */
+  since?: number;
+  stdout: boolean;
+  stderr: boolean;
+}
+
+/** A node's side of log streaming: the manager asks, the node answers with lines. */
+export interface TaskLogSource {
+  logs(req: LogRequest, signal: AbortSignal): AsyncIterable<LogLine>;
+}
