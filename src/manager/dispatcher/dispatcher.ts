@@ -1,0 +1,170 @@
+/**
+ * The dispatcher: agents' sessions, node liveness by heartbeat, and task status written back in
+ * batches. It runs on every manager; all it shares with the other loops is the store.
+ */
+import type {
+  DispatcherConnector,
+  DispatcherSession,
+  NodeDescription,
+  TaskStatusReport,
+} from "../../api/index.ts";
+import type { Clock, Ids, Logger, Timer } from "../../base/index.ts";
+import { notFound, timestamp, unavailable } from "../../base/index.ts";
+import type { Store, WriteTx } from "../../store/types.ts";
+import { applyStatus } from "./assignments.ts";
+import { AgentSession } from "./session.ts";
+
+export interface DispatcherConfig {
+  /** Swarm's DefaultHeartBeatPeriod: 5 s (the cluster spec's Dispatcher.HeartbeatPeriod). */
+  heartbeatPeriodMs: number;
+  /** A node is down after this many periods without a heartbeat (defaultGracePeriodMultiplier). */
+  graceMultiplier: number;
+  /** Status reports are written at most this often (maxBatchInterval). */
+  statusBatchMs: number;
+}
+
+export const defaultDispatcherConfig = (): DispatcherConfig => ({
+  heartbeatPeriodMs: 5000,
+  graceMultiplier: 3,
+  statusBatchMs: 100,
+});
+
+export interface DispatcherDeps {
+  store: Store;
+  clock: Clock;
+  ids: Ids;
+  logger: Logger;
+  config?: Partial<DispatcherConfig>;
+}
+
+interface NodeLiveness {
+  sessionId: string;
+  expiry: Timer;
+}
+
+export class Dispatcher implements DispatcherConnector {
+  private readonly config: DispatcherConfig;
+  private readonly live = new Map<string, NodeLiveness>();
+  private readonly sessions = new Set<AgentSession>();
+  private queued: Array<{ nodeId: string; report: TaskStatusReport }> = [];
+  private flushTimer: Timer | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly deps: DispatcherDeps) {
+    this.config = { ...defaultDispatcherConfig(), ...deps.config };
+  }
+
+  async openSession(nodeId: string, description: NodeDescription): Promise<DispatcherSession> {
+    const { store, clock, ids } = this.deps;
+    await store.update((tx) => {
+      const node = tx.get("nodes", nodeId);
+      if (!node) throw notFound(`node ${nodeId} not found`);
+      tx.update("nodes", {
+        ...node,
+        Description: { ...description, TLSInfo: node.Description?.TLSInfo ?? description.TLSInfo },
+        Status: { ...node.Status, State: "ready", Message: "" },
+        UpdatedAt: timestamp(clock),
+      });
+    });
+    const sessionId = ids.newId();
+    const session = new AgentSession(
+      { sessionId, heartbeatPeriodMs: this.config.heartbeatPeriodMs },
+      nodeId,
+      store,
+      {
+        heartbeat: (n, s) => this.beat(n, s),
+        report: (n, reports) => this.report(n, reports),
+        closed: (_n, _s) => undefined,
+      },
+    );
+    this.sessions.add(session);
+    session.signal.addEventListener("abort", () => this.sessions.delete(session), { once: true });
+    this.arm(nodeId, sessionId);
+    this.deps.logger.debug({ "node.id": nodeId, session: sessionId }, "agent session opened");
+    return session;
+  }
+
+  /** Ends every session and timer; pending status reports are written first. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const s of [...this.sessions]) s.close();
+    for (const l of this.live.values()) l.expiry.cancel();
+    this.live.clear();
+    this.flushTimer?.cancel();
+    await this.flush();
+  }
+
+  /** A heartbeat on a session that is no longer the node's live one must re-register. */
+  private beat(nodeId: string, sessionId: string): number {
+    if (this.live.get(nodeId)?.sessionId !== sessionId) {
+      throw unavailable("session is no longer valid; register again");
+    }
+    return this.arm(nodeId, sessionId);
+  }
+
+  private arm(nodeId: string, sessionId: string): number {
+    this.live.get(nodeId)?.expiry.cancel();
+    const ttl = this.config.heartbeatPeriodMs * this.config.graceMultiplier;
+    const expiry = this.deps.clock.setTimer(ttl, () => void this.markDown(nodeId, sessionId));
+    this.live.set(nodeId, { sessionId, expiry });
+    return this.config.heartbeatPeriodMs;
+  }
+
+  /** Called by the expiry timer; failures are logged here, nothing else awaits it. */
+  private async markDown(nodeId: string, sessionId: string): Promise<void> {
+    if (this.stopped || this.live.get(nodeId)?.sessionId !== sessionId) return;
+    this.live.delete(nodeId);
+    try {
+      await this.deps.store.update((tx) => {
+        const node = tx.get("nodes", nodeId);
+        if (!node) return;
+        tx.update("nodes", {
+          ...node,
+          Status: { ...node.Status, State: "down", Message: "heartbeat failure" },
+          UpdatedAt: timestamp(this.deps.clock),
+        });
+      });
+      this.deps.logger.info({ "node.id": nodeId }, "node down: heartbeat failure");
+    } catch (err) {
+      this.deps.logger.error({ err, "node.id": nodeId }, "could not mark node down");
+    }
+  }
+
+  private report(nodeId: string, reports: TaskStatusReport[]): Promise<void> {
+    for (const report of reports) this.queued.push({ nodeId, report });
+    if (!this.flushTimer) {
+      this.flushTimer = this.deps.clock.setTimer(this.config.statusBatchMs, () => {
+        this.flushTimer = undefined;
+        void this.flush();
+      });
+    }
+    return Promise.resolve();
+  }
+
+  /** Writes queued status reports; each report is its own unit, so one bad report spoils nothing. */
+  private flush(): Promise<void> {
+    const batch = this.queued;
+    this.queued = [];
+    if (batch.length === 0) return this.flushing;
+    const { logger, clock } = this.deps;
+    const units = batch.map(({ nodeId, report }) => (tx: WriteTx) => {
+      const result = applyStatus(tx.get("tasks", report.taskId), nodeId, report.status);
+      if (!result.ok) {
+        logger.debug(
+          { "task.id": report.taskId, "node.id": nodeId, reason: result.reason },
+          "status report dropped",
+        );
+        return;
+      }
+      tx.update("tasks", { ...result.task, UpdatedAt: timestamp(clock) });
+    });
+    this.flushing = this.flushing
+      .then(() => this.deps.store.batch(units))
+      .then((errors) => {
+        for (const err of errors) if (err) logger.warn({ err }, "task status write failed");
+      })
+      .catch((err: unknown) => logger.error({ err }, "task status batch failed"));
+    return this.flushing;
+  }
+}
