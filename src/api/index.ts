@@ -1,36 +1,45 @@
 /** api: the Engine API's types (generated from the v1.41 spec) and shoal's extension types. */
 /** Container-level Engine API types: used by agent/executor to talk to dockerd. */
+
 export type {
-  ContainerConfig,
-  ContainerState,
-  ContainerSummary,
-  EndpointSettings,
-  EventMessage,
-  GenericResources,
-  Health,
-  HostConfig,
-  Limit,
-  NetworkingConfig,
-} from "./generated/engine.ts";
+  AssignmentMessage,
+  DispatcherConnector,
+  DispatcherSession,
+  LogLine,
+  LogRequest,
+  SessionInfo,
+  TaskLogSource,
+  TaskStatusReport,
+} from "./dispatcher.ts";
 export type {
   ClusterInfo,
   Config,
   ConfigSpec,
+  ContainerConfig,
+  ContainerState,
+  ContainerSummary,
   EndpointPortConfig,
+  EndpointSettings,
   EndpointSpec,
+  EventMessage,
+  GenericResources,
+  Health,
   HealthConfig,
+  HostConfig,
   JoinTokens,
+  Limit,
   LocalNodeState,
   Mount,
   Network,
   NetworkAttachmentConfig,
+  NetworkingConfig,
   NodeDescription,
   NodeSpec,
   NodeStatus,
   ObjectVersion,
   Platform,
-  Resources,
   ResourceObject,
+  Resources,
   RestartPolicy,
   Secret,
   SecretSpec,
@@ -44,7 +53,16 @@ export type {
   TaskState,
   TLSInfo,
 } from "./generated/engine.ts";
-export type { Cluster, ClusterPrivate, Node, Service, Task, TaskStateName, UpdateState, UpdateStatus } from "./shoal.ts";
+export type {
+  Cluster,
+  ClusterPrivate,
+  Node,
+  Service,
+  Task,
+  TaskStateName,
+  UpdateState,
+  UpdateStatus,
+} from "./shoal.ts";
 export { TaskStates, taskStateOrder } from "./shoal.ts";
 export type {
   ServiceAnnotations,
@@ -53,13 +71,3 @@ export type {
   TaskEndpoint,
   TaskStatusExtensions,
 } from "./swarm-task.ts";
-export type {
-  AssignmentMessage,
-  DispatcherConnector,
-  DispatcherSession,
-  LogLine,
-  LogRequest,
-  SessionInfo,
-  TaskLogSource,
-  TaskStatusReport,
-} from "./dispatcher.ts";

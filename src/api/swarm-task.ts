@@ -1,0 +1,39 @@
+/**
+ * Fields SwarmKit keeps on tasks and services that the Engine API's generated types omit. The
+ * orchestrators and the scheduler read and write them; the Engine API never shows them (they are
+ * ignored by the docker CLI when present).
+ */
+import type { EndpointPortConfig, EndpointSpec, ObjectVersion } from "./generated/engine.ts";
+import type { Service, Task } from "./shoal.ts";
+
+/** SwarmKit's `Task.Endpoint`: a copy of the service endpoint (spec and allocated ports). */
+export interface TaskEndpoint {
+  Spec?: EndpointSpec;
+  Ports?: EndpointPortConfig[];
+}
+
+/** SwarmKit's `Task.service_annotations`: the service's name and labels when the task was made. */
+export interface ServiceAnnotations {
+  Name?: string;
+  Labels?: Record<string, string>;
+}
+
+/** Task status fields Swarm stamps on the manager (`applied_by`, `applied_at`). */
+export interface TaskStatusExtensions {
+  AppliedBy?: string;
+  AppliedAt?: string;
+}
+
+/** A task as the orchestrators and the scheduler see it; every `Task` is one. */
+export type SwarmTask = Task & {
+  SpecVersion?: ObjectVersion;
+  ServiceAnnotations?: ServiceAnnotations;
+  Endpoint?: TaskEndpoint;
+  Status?: NonNullable<Task["Status"]> & TaskStatusExtensions;
+};
+
+/**
+ * A service with SwarmKit's `spec_version` (the service version at the last spec change, so that
+ * tasks of one spec share it); every `Service` is one.
+ */
+export type SwarmService = Service & { SpecVersion?: ObjectVersion };
