@@ -3,7 +3,8 @@
  * the reverse: they meet here). On one node the transport is in-process; across nodes the same
  * messages travel over the cluster API's mutual-TLS stream.
  */
-import type { NodeDescription, Task } from "./index.ts";
+import type { NodeDescription } from "./generated/engine.ts";
+import type { Task } from "./shoal.ts";
 
 /** What a node is told to run. The first message of a session is a full set, then increments. */
 export interface AssignmentMessage {

@@ -1,0 +1,130 @@
+/**
+ * The agent: keeps one session with a dispatcher, hands assignments to the executor, sends task
+ * status back, and heartbeats. When a session fails it registers again with backoff (SwarmKit's:
+ * from 100 ms, doubling plus 100 ms, at most 8 s).
+ */
+import type {
+  DispatcherConnector,
+  DispatcherSession,
+  NodeDescription,
+  Task,
+  TaskStatusReport,
+} from "../api/index.ts";
+import type { Clock, Logger } from "../base/index.ts";
+import { AssignedTasks, StatusReporter } from "./worker.ts";
+
+/** What the agent needs from whatever runs tasks on this node (the Docker executor, or a fake). */
+export interface TaskExecutor {
+  describeNode(): Promise<NodeDescription>;
+  /** The complete set of tasks this node should know about; the executor converges to it. */
+  assign(tasks: Task[]): Promise<void>;
+}
+
+export interface AgentDeps {
+  nodeId: string;
+  connector: DispatcherConnector;
+  executor: TaskExecutor;
+  clock: Clock;
+  logger: Logger;
+}
+
+const INITIAL_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 8000;
+const REPORT_INTERVAL_MS = 50;
+
+export class Agent {
+  private readonly assigned = new AssignedTasks();
+  private readonly reporter = new StatusReporter();
+  private session: DispatcherSession | undefined;
+  private wakeReporter: (() => void) | undefined;
+
+  constructor(private readonly deps: AgentDeps) {}
+
+  /** Where the executor sends task status changes. */
+  readonly reportStatus = (report: TaskStatusReport): void => {
+    this.reporter.add(report);
+    this.wakeReporter?.();
+  };
+
+  async run(signal: AbortSignal): Promise<void> {
+    let backoff = 0;
+    const reporting = this.reportLoop(signal);
+    while (!signal.aborted) {
+      try {
+        await this.runSession(signal);
+        backoff = 0;
+      } catch (err) {
+        if (signal.aborted) break;
+        backoff = Math.min(
+          MAX_BACKOFF_MS,
+          backoff === 0 ? INITIAL_BACKOFF_MS : backoff * 2 + INITIAL_BACKOFF_MS,
+        );
+        this.deps.logger.warn({ err, backoffMs: backoff }, "dispatcher session failed; registering again");
+        await this.deps.clock.sleep(backoff, signal).catch(() => undefined);
+      }
+    }
+    this.wakeReporter?.();
+    await reporting;
+  }
+
+  private async runSession(signal: AbortSignal): Promise<void> {
+    const { connector, executor, nodeId, logger } = this.deps;
+    const session = await connector.openSession(nodeId, await executor.describeNode());
+    this.session = session;
+    const onAbort = () => session.close();
+    signal.addEventListener("abort", onAbort, { once: true });
+    const ended = new AbortController();
+    const beating = this.heartbeatLoop(session, ended.signal);
+    this.wakeReporter?.();
+    try {
+      for await (const msg of session.assignments()) {
+        logger.debug({ kind: msg.kind, tasks: msg.tasks.length, removed: msg.removed.length }, "assignment");
+        await executor.assign(this.assigned.apply(msg));
+      }
+      if (!signal.aborted) throw new Error("assignment stream ended");
+    } finally {
+      this.session = undefined;
+      ended.abort();
+      signal.removeEventListener("abort", onAbort);
+      session.close();
+      await beating.catch(() => undefined);
+    }
+  }
+
+  private async heartbeatLoop(session: DispatcherSession, signal: AbortSignal): Promise<void> {
+    let period = session.info.heartbeatPeriodMs;
+    while (!signal.aborted) {
+      await this.deps.clock.sleep(period, signal);
+      try {
+        period = await session.heartbeat();
+      } catch (err) {
+        this.deps.logger.warn({ err }, "heartbeat failed; closing the session");
+        session.close();
+        return;
+      }
+    }
+  }
+
+  /** Sends coalesced status reports whenever a session is up; keeps them across reconnects. */
+  private async reportLoop(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted || this.reporter.size > 0) {
+      const session = this.session;
+      if (session && this.reporter.size > 0) {
+        const batch = this.reporter.take();
+        try {
+          await session.updateTaskStatus(batch);
+        } catch (err) {
+          this.reporter.restore(batch);
+          this.deps.logger.warn({ err }, "status report failed; will retry");
+        }
+      }
+      if (signal.aborted) break;
+      await new Promise<void>((resolve) => {
+        this.wakeReporter = resolve;
+        if (this.reporter.size > 0 && this.session) resolve();
+      });
+      this.wakeReporter = undefined;
+      await this.deps.clock.sleep(REPORT_INTERVAL_MS, signal).catch(() => undefined);
+    }
+  }
+}
