@@ -13,6 +13,7 @@ export {
   tryParseConstraints,
 } from "./constraint.ts";
 export { canonicalJson, specsEqual } from "./spec.ts";
+export { isTaskDirty } from "./task-dirty.ts";
 export type { Reservations, ServiceMode } from "./tasks.ts";
 export {
   desiredOf,
