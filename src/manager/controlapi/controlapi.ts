@@ -3,13 +3,35 @@
  * resource group lives in its own file as plain functions over ControlDeps; this class only binds
  * them.
  */
-import type { Cluster, Swarm, SwarmSpec } from "../../api/index.ts";
+import type {
+  Cluster,
+  Node,
+  NodeSpec,
+  Service,
+  ServiceSpec,
+  Swarm,
+  SwarmSpec,
+  Task,
+} from "../../api/index.ts";
 import type { Clock, Ids, Logger } from "../../base/index.ts";
 import { notImplemented, timestamp, unavailable } from "../../base/index.ts";
 import { generateJoinToken } from "../../ca/index.ts";
 import type { Store } from "../../store/types.ts";
+import { getNode, listNodes, removeNode, updateNode } from "./nodes.ts";
+import { updateService } from "./service-update.ts";
+import { createService, getService, listServices, removeService } from "./services.ts";
 import { mergeSwarmSpec, publicSwarm, validateSwarmSpec } from "./swarm.ts";
-import type { ControlApi, SwarmUpdateFlags } from "./types.ts";
+import { getTask, listTasks } from "./tasks.ts";
+import type {
+  ControlApi,
+  Filters,
+  ServiceCreateResult,
+  ServiceListOptions,
+  ServiceReadOptions,
+  ServiceUpdateOptions,
+  ServiceUpdateResult,
+  SwarmUpdateFlags,
+} from "./types.ts";
 
 export interface ControlDeps {
   store: Store;
@@ -66,5 +88,56 @@ export class ControlApiImpl implements ControlApi {
 
   unlockKey(): string {
     return currentCluster(this.deps.store).Shoal?.UnlockKey ?? "";
+  }
+
+  // Services, tasks and nodes: services.ts, service-update.ts, tasks.ts, nodes.ts.
+
+  createService(spec: ServiceSpec, registryAuth?: string): Promise<ServiceCreateResult> {
+    return createService(this.deps, spec, registryAuth);
+  }
+
+  getService(idOrName: string, opts?: ServiceReadOptions): Service {
+    return getService(this.deps, idOrName, opts);
+  }
+
+  listServices(filters?: Filters, opts?: ServiceListOptions): Service[] {
+    return listServices(this.deps, filters, opts);
+  }
+
+  updateService(
+    idOrName: string,
+    version: number,
+    spec: ServiceSpec,
+    opts?: ServiceUpdateOptions,
+  ): Promise<ServiceUpdateResult> {
+    return updateService(this.deps, idOrName, version, spec, opts);
+  }
+
+  removeService(idOrName: string): Promise<void> {
+    return removeService(this.deps, idOrName);
+  }
+
+  listTasks(filters?: Filters): Task[] {
+    return listTasks(this.deps, filters);
+  }
+
+  getTask(idOrName: string): Task {
+    return getTask(this.deps, idOrName);
+  }
+
+  listNodes(filters?: Filters): Node[] {
+    return listNodes(this.deps, filters);
+  }
+
+  getNode(idOrName: string): Node {
+    return getNode(this.deps, idOrName);
+  }
+
+  updateNode(idOrName: string, version: number, spec: NodeSpec): Promise<void> {
+    return updateNode(this.deps, idOrName, version, spec);
+  }
+
+  removeNode(idOrName: string, force: boolean): Promise<void> {
+    return removeNode(this.deps, idOrName, force);
   }
 }

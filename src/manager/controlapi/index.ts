@@ -10,4 +10,13 @@ export {
   rpcText,
   validateSwarmSpec,
 } from "./swarm.ts";
-export type { ControlApi, SwarmUpdateFlags } from "./types.ts";
+export type {
+  ControlApi,
+  Filters,
+  ServiceCreateResult,
+  ServiceListOptions,
+  ServiceReadOptions,
+  ServiceUpdateOptions,
+  ServiceUpdateResult,
+  SwarmUpdateFlags,
+} from "./types.ts";

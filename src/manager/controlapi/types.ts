@@ -3,7 +3,10 @@
  * routes need them. Implementations run on every manager and write through the store; errors are
  * ShoalErrors with Swarm's messages.
  */
-import type { Swarm, SwarmSpec } from "../../api/index.ts";
+import type { Node, NodeSpec, Service, ServiceSpec, Swarm, SwarmSpec, Task } from "../../api/index.ts";
+import type { Filters } from "./filters.ts";
+
+export type { Filters } from "./filters.ts";
 
 export interface SwarmUpdateFlags {
   /** The `version` query parameter: the cluster version the caller read. */
@@ -20,4 +23,64 @@ export interface ControlApi {
   updateSwarm(spec: SwarmSpec, flags: SwarmUpdateFlags): Promise<void>;
   /** `GET /swarm/unlockkey`: "" when autolock is off. */
   unlockKey(): string;
+
+  // Services, tasks and nodes. Every `idOrName` accepts a full ID, an exact name (nodes: the
+  // hostname) or a unique ID prefix: 404 "<kind> X not found", 400 "<kind> X is ambiguous (N
+  // matches found)". Returned objects are the Engine API's shapes (no stored-only fields).
+
+  /** `POST /services/create`. `registryAuth` is the X-Registry-Auth header, stored but never shown. */
+  createService(spec: ServiceSpec, registryAuth?: string): Promise<ServiceCreateResult>;
+  /** `GET /services/{id}`. */
+  getService(idOrName: string, opts?: ServiceReadOptions): Service;
+  /** `GET /services`: filters id, name (prefixes), label, mode, runtime. */
+  listServices(filters?: Filters, opts?: ServiceListOptions): Service[];
+  /** `POST /services/{id}/update`: the spec replaces the stored one; stale version → SequenceConflict. */
+  updateService(
+    idOrName: string,
+    version: number,
+    spec: ServiceSpec,
+    opts?: ServiceUpdateOptions,
+  ): Promise<ServiceUpdateResult>;
+  /** `DELETE /services/{id}`: its tasks get DesiredState "remove". */
+  removeService(idOrName: string): Promise<void>;
+  /** `GET /tasks`: filters id, name, label (service labels), service, node, desired-state, _up-to-date, runtime. */
+  listTasks(filters?: Filters): Task[];
+  /** `GET /tasks/{id}`. */
+  getTask(idOrName: string): Task;
+  /** `GET /nodes`: filters id, name, label (engine labels), node.label, role, membership. */
+  listNodes(filters?: Filters): Node[];
+  /** `GET /nodes/{id}`. */
+  getNode(idOrName: string): Node;
+  /** `POST /nodes/{id}/update`. */
+  updateNode(idOrName: string, version: number, spec: NodeSpec): Promise<void>;
+  /** `DELETE /nodes/{id}`. */
+  removeNode(idOrName: string, force: boolean): Promise<void>;
+}
+
+export interface ServiceCreateResult {
+  ID: string;
+  Warnings?: string[];
+}
+
+export interface ServiceUpdateResult {
+  Warnings: string[] | null;
+}
+
+export interface ServiceReadOptions {
+  /** Fill in SwarmKit's defaults for everything the stored spec leaves out. */
+  insertDefaults?: boolean;
+}
+
+export interface ServiceListOptions {
+  /** Attach ServiceStatus (running, desired and completed task counts). */
+  status?: boolean;
+}
+
+export interface ServiceUpdateOptions {
+  /** `rollback` query: "previous" swaps PreviousSpec back in; "" or "none" is a normal update. */
+  rollback?: string;
+  /** `registryAuthFrom` query: whose stored credentials to keep when no header came ("spec" default). */
+  registryAuthFrom?: string;
+  /** The X-Registry-Auth header, when one came. */
+  registryAuth?: string;
 }
