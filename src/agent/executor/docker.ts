@@ -30,7 +30,9 @@ export function engineError(err: unknown): ShoalError {
   if (err instanceof ShoalError) return err;
   const e = rec(err);
   const status = num(e.statusCode);
-  const message = str(rec(e.json).message) || (err instanceof Error ? err.message : String(err));
+  const raw = str(rec(e.json).message) || (err instanceof Error ? err.message : String(err));
+  // docker-modem prefixes dockerd's message with "(HTTP code N) <reason> - "
+  const message = raw.replace(/^\(HTTP code \d+\) .*? - /, "");
   const code = TEMPORARY_CODES.has(str(e.code))
     ? ErrorCode.Unavailable
     : status === 404

@@ -43,6 +43,8 @@ export interface TaskEnvironment {
   node: { ID: string; Hostname: string; Platform?: { Architecture?: string; OS?: string } };
   /** Networks to attach at create; dockerd 20.10 takes one at create, the rest are connected later. */
   networks?: NetworkEndpoint[];
+  /** The service's registry credentials (base64url X-Registry-Auth) for pulls; never logged. */
+  registryAuth?: string;
 }
 
 /** The ContainerSpec of a task, or undefined for tasks that are not containers. */
