@@ -6,9 +6,12 @@ import { type FastifyServerFactory, fastify } from "fastify";
 import { toHttpError } from "./errors.ts";
 import { exactJsonContentType, sendError } from "./http/reply.ts";
 import { registerNetworkRoutes } from "./routes/networks.ts";
+import { registerNodeRoutes } from "./routes/nodes.ts";
 import { notFoundOrNotImplemented } from "./routes/not-implemented.ts";
+import { registerServiceRoutes } from "./routes/services.ts";
 import { registerSwarmRoutes } from "./routes/swarm.ts";
 import { registerSystemRoutes, serverHeaders } from "./routes/system.ts";
+import { registerTaskRoutes } from "./routes/tasks.ts";
 import type { EngineApp, RouteDeps } from "./routes/types.ts";
 import { requestMeta, versionError } from "./routing.ts";
 
@@ -17,6 +20,9 @@ const ROUTE_MODULES: ReadonlyArray<(app: EngineApp, deps: RouteDeps) => void> = 
   registerSystemRoutes,
   registerSwarmRoutes,
   registerNetworkRoutes,
+  registerServiceRoutes,
+  registerTaskRoutes,
+  registerNodeRoutes,
 ];
 
 /** Secrets and configs may hold up to 500 KB / 1000 KB of data, base64-encoded in the body. */
