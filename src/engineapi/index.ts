@@ -2,7 +2,7 @@
 export type { NodeBackend, SwarmInitRequest, SwarmJoinRequest } from "./backend.ts";
 export { STATUS_BY_CODE, toHttpError } from "./errors.ts";
 export { checkShape, jsonBody, parseJsonText, rawBody, type Shape, shape } from "./http/body.ts";
-export { exactMatch, type Filters, parseFilters } from "./http/filters.ts";
+export { exactMatch, type FilterMap, filtersAsRecord, parseFilters } from "./http/filters.ts";
 export { boolValue, formValue, parseVersionParam, strictBool, type VersionedKind } from "./http/query.ts";
 export { JSON_CONTENT_TYPE, sendEmpty, sendError, sendJson } from "./http/reply.ts";
 export { parseStdcopyFrames, StdcopyWriter, StdStream, stdcopyFrame } from "./http/stdcopy.ts";

@@ -68,7 +68,9 @@ function goTypeOf(s: Shape): string {
 }
 
 function mismatch(value: unknown, s: Shape, field: string, root: string): ShoalError {
-  const what = typeof value === "number" ? `number ${value}` : jsonKind(value);
+  // Go names the value only when a number does not fit a numeric type ("number 1.5", "number -1").
+  const numeric = s.kind === "int" || s.kind === "uint";
+  const what = typeof value === "number" && numeric ? `number ${value}` : jsonKind(value);
   const where = field === "" ? `Go value of type ${root}` : `Go struct field ${root}.${field} of type`;
   return invalidArgument(
     `json: cannot unmarshal ${what} into ${where}${field === "" ? "" : ` ${goTypeOf(s)}`}`,

@@ -5,7 +5,7 @@
 import { invalidArgument } from "../../base/index.ts";
 import { formValue } from "./query.ts";
 
-export type Filters = Map<string, string[]>;
+export type FilterMap = Map<string, string[]>;
 
 function valuesOf(key: string, raw: unknown): string[] {
   if (Array.isArray(raw)) {
@@ -25,9 +25,9 @@ function valuesOf(key: string, raw: unknown): string[] {
  * Parses `filters`; with `accepted`, a key outside it → 400 `invalid filter '<key>'` (moby's
  * `Args.Validate`). An absent or empty parameter gives an empty map.
  */
-export function parseFilters(raw: unknown, accepted?: readonly string[]): Filters {
+export function parseFilters(raw: unknown, accepted?: readonly string[]): FilterMap {
   const text = formValue(raw);
-  const filters: Filters = new Map();
+  const filters: FilterMap = new Map();
   if (text === "") return filters;
   let doc: unknown;
   try {
@@ -46,7 +46,12 @@ export function parseFilters(raw: unknown, accepted?: readonly string[]): Filter
 }
 
 /** moby's `Args.ExactMatch`: true when the key is absent or one of its values equals `source`. */
-export function exactMatch(filters: Filters, key: string, source: string): boolean {
+export function exactMatch(filters: FilterMap, key: string, source: string): boolean {
   const values = filters.get(key);
   return values === undefined || values.length === 0 || values.includes(source);
+}
+
+/** The same filters as a plain record, the form `manager/controlapi`'s `Filters` takes. */
+export function filtersAsRecord(filters: FilterMap): Record<string, string[]> {
+  return Object.fromEntries(filters);
 }
