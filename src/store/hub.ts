@@ -21,11 +21,14 @@ export class EventStream implements AsyncIterable<StoreEvent> {
   private ended = false;
   private error: Error | undefined;
   private readonly onAbort = () => this.end();
+  private readonly closers: Array<() => void> = [];
 
   constructor(
     private readonly tables: ReadonlySet<TableName> | undefined,
     private readonly signal: AbortSignal | undefined,
     private readonly onEnd: (s: EventStream) => void,
+    /** Events at or below this revision are not delivered. */
+    private readonly afterRevision = 0,
   ) {
     if (signal?.aborted) this.ended = true;
     else signal?.addEventListener("abort", this.onAbort, { once: true });
@@ -38,8 +41,16 @@ export class EventStream implements AsyncIterable<StoreEvent> {
   /** Queues events (shared; cloned on delivery) that pass the table filter. */
   push(events: readonly StoreEvent[]): void {
     if (this.ended) return;
-    for (const e of events) if (!this.tables || this.tables.has(e.table)) this.queue.push(e);
+    for (const e of events) {
+      if (e.revision > this.afterRevision && (!this.tables || this.tables.has(e.table))) this.queue.push(e);
+    }
     this.wake();
+  }
+
+  /** Runs fn when the stream ends (whoever feeds it stops then). */
+  onClose(fn: () => void): void {
+    if (this.ended) fn();
+    else this.closers.push(fn);
   }
 
   /** Ends the stream after the queued events. */
@@ -48,6 +59,7 @@ export class EventStream implements AsyncIterable<StoreEvent> {
     this.ended = true;
     this.signal?.removeEventListener("abort", this.onAbort);
     this.onEnd(this);
+    for (const fn of this.closers.splice(0)) fn();
     this.wake();
   }
 
@@ -143,7 +155,7 @@ export class WatchHub {
     signal?: AbortSignal,
   ): EventStream | undefined {
     if (afterRevision < this.floor) return undefined;
-    const stream = this.newStream(tables, signal);
+    const stream = this.newStream(tables, signal, afterRevision);
     stream.push(this.ring.filter((e) => e.revision > afterRevision));
     if (!stream.closed) this.streams.add(stream);
     return stream;
@@ -170,7 +182,16 @@ export class WatchHub {
     return stream;
   }
 
-  private newStream(tables: readonly TableName[] | undefined, signal: AbortSignal | undefined): EventStream {
-    return new EventStream(tables ? new Set(tables) : undefined, signal, (s) => this.streams.delete(s));
+  private newStream(
+    tables: readonly TableName[] | undefined,
+    signal: AbortSignal | undefined,
+    afterRevision = 0,
+  ): EventStream {
+    return new EventStream(
+      tables ? new Set(tables) : undefined,
+      signal,
+      (s) => this.streams.delete(s),
+      afterRevision,
+    );
   }
 }

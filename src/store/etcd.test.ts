@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { Etcd3 } from "etcd3";
+import { MemoryLogger, SystemClock } from "../base/index.ts";
+import { defaultEtcdMemberConfig, EtcdMember } from "../etcd/index.ts";
+import { storeConformance, svc } from "./conformance.ts";
+import { DATA_KEY_BYTES } from "./encryption.ts";
+import { defaultEtcdStoreConfig, EtcdStore } from "./etcd.ts";
+
+const log = new MemoryLogger();
+let dir: string | undefined;
+let member: EtcdMember | undefined;
+let admin: Etcd3 | undefined;
+let prefixes = 0;
+const dataKey = Buffer.alloc(DATA_KEY_BYTES, 42);
+
+/** One etcd for the whole file, started on first use in a temp dir on free ports. */
+async function etcd(): Promise<{ member: EtcdMember; admin: Etcd3 }> {
+  if (!member) {
+    assert.ok(existsSync("/usr/bin/etcd"), "/usr/bin/etcd is missing: install Debian's etcd-server");
+    dir = await mkdtemp(join(tmpdir(), "shoal-etcd-store-"));
+    member = new EtcdMember(
+      { ...defaultEtcdMemberConfig("store-test", dir), clientPort: 0, peerPort: 0 },
+      log,
+    );
+    await member.start();
+    admin = new Etcd3({ hosts: member.clientUrl });
+  }
+  return { member, admin: admin! };
+}
+
+const openStore = async (prefix: string) =>
+  EtcdStore.open(
+    { ...defaultEtcdStoreConfig([(await etcd()).member.clientUrl], dataKey), prefix },
+    log.child({ prefix }),
+    new SystemClock(),
+  );
+
+after(async () => {
+  admin?.close();
+  await member?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+storeConformance("etcd", async () => {
+  const prefix = `/shoal-test/${++prefixes}/`;
+  const { admin } = await etcd();
+  return {
+    shared: true,
+    open: () => openStore(prefix),
+    compact: async (store) => {
+      await admin.kv.compact({ revision: store.revision(), physical: true });
+    },
+    dispose: async () => {},
+  };
+});
+
+describe("etcd store specifics", () => {
+  let store: EtcdStore;
+  before(async () => {
+    store = await openStore(`/shoal-test/${++prefixes}/`);
+  });
+  after(async () => {
+    await store?.close();
+  });
+
+  test("values are encrypted at rest: no plaintext in etcd's files, sealed values under the keys", async () => {
+    const marker = "PLAINTEXT-MARKER-7f3a9c";
+    await store.update((tx) => {
+      for (let i = 0; i < 5; i++) tx.create("services", svc(`enc${i}`, `${marker}-${i}`, { note: marker }));
+    });
+    const { admin, member } = await etcd();
+    const raw = await admin
+      .get(`${(store as unknown as { config: { prefix: string } }).config.prefix}services/enc0`)
+      .buffer();
+    assert.ok(raw, "the object's key exists in etcd");
+    assert.equal(raw[0], 1, "sealed value format byte");
+    assert.ok(!raw.includes(Buffer.from(marker)));
+    await new Promise((r) => setTimeout(r, 300)); // bbolt commits every 100 ms
+    const files = await listFiles(member.dataDir);
+    assert.ok(files.some((f) => f.endsWith("member/snap/db")));
+    assert.ok(files.some((f) => f.endsWith(".wal")));
+    let sawKey = false;
+    for (const f of files) {
+      const bytes = await readFile(f);
+      assert.ok(!bytes.includes(Buffer.from(marker)), `plaintext found in ${f}`);
+      sawKey ||= bytes.includes(Buffer.from("services/enc0"));
+    }
+    assert.ok(sawKey, "the keys themselves are in etcd's files");
+  });
+
+  test("health reports a watching store; close ends watches", async () => {
+    const deadline = Date.now() + 5000;
+    while (!store.health().watching && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(store.health().healthy, true);
+    const other = await openStore(`/shoal-test/${++prefixes}/`);
+    const events = other.watch();
+    await other.close();
+    const it = events[Symbol.asyncIterator]();
+    assert.equal((await it.next()).done, true);
+    assert.equal(other.health().healthy, false);
+    await assert.rejects(
+      other.update(() => {}),
+      /closed/,
+    );
+  });
+
+  test("a transaction too large for etcd is refused before it is sent", async () => {
+    await assert.rejects(
+      store.update((tx) => {
+        for (let i = 0; i < 129; i++) tx.create("tasks", { ID: `big${i}` } as never);
+      }),
+      /at most 128/,
+    );
+  });
+});
+
+async function listFiles(root: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(root, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) out.push(join(entry.parentPath ?? entry.path, entry.name));
+  }
+  return out;
+}
