@@ -65,6 +65,7 @@ export type {
 } from "./shoal.ts";
 export { TaskStates, taskStateOrder } from "./shoal.ts";
 export type {
+  DelayedStart,
   ServiceAnnotations,
   SwarmService,
   SwarmTask,

@@ -24,12 +24,25 @@ export interface TaskStatusExtensions {
   AppliedAt?: string;
 }
 
+/**
+ * shoal extension: a replacement task held at desired READY (SwarmKit's `DelayStart`). It is started
+ * (desired RUNNING, or COMPLETE for jobs) once `NotBefore` has passed and the task it replaces,
+ * `WaitForTask`, has stopped, its node is down or gone, or `Deadline` has passed. Kept in the store
+ * (SwarmKit keeps it in the leader's memory) so that a new leader resumes it exactly.
+ */
+export interface DelayedStart {
+  NotBefore?: string;
+  WaitForTask?: string;
+  Deadline?: string;
+}
+
 /** A task as the orchestrators and the scheduler see it; every `Task` is one. */
 export type SwarmTask = Task & {
   SpecVersion?: ObjectVersion;
   ServiceAnnotations?: ServiceAnnotations;
   Endpoint?: TaskEndpoint;
   Status?: NonNullable<Task["Status"]> & TaskStatusExtensions;
+  DelayedStart?: DelayedStart;
 };
 
 /**

@@ -1,0 +1,139 @@
+/**
+ * The restart supervisor as pure functions (SwarmKit `orchestrator/restart`). A failed task, or one
+ * on a node that went down or was drained, is set to desired SHUTDOWN; if the restart policy
+ * allows, a replacement is created in the same slot (same node for global modes) at desired READY,
+ * so the agent pulls and creates but does not start it. It is started once the restart delay has
+ * passed (no delay when the old node is drained) and the old task has stopped, or its node is
+ * down or gone, or a minute has passed. Restart history is read from the slot's tasks (the reaper
+ * keeps MaxAttempts+1 of them for exactly this), so it survives a leader change.
+ */
+import type { Node, SwarmService, SwarmTask } from "../../api/index.ts";
+import { TaskStates } from "../../api/index.ts";
+import { type Ids, NANOS_PER_MS } from "../../base/index.ts";
+import { isJobMode, isoTime, parseTime, serviceMode, stateOf, taskTimestamp } from "../common/index.ts";
+import type { Plan } from "./plan.ts";
+import { byCreation, byTimestamp, newTask, sameSpecVersion, slotKey } from "./task.ts";
+
+/** SwarmKit's defaults: condition any, delay 5 s; `defaultOldTaskTimeout` is one minute. */
+export const DEFAULT_RESTART_DELAY_MS = 5_000;
+export const OLD_TASK_TIMEOUT_MS = 60_000;
+
+export type RestartCondition = "none" | "on-failure" | "any";
+
+export const restartCondition = (t: SwarmTask): RestartCondition => t.Spec?.RestartPolicy?.Condition ?? "any";
+
+/** The restart delay of a task's policy in ms (the spec carries nanoseconds). */
+export function restartDelayMs(t: SwarmTask): number {
+  const ns = t.Spec?.RestartPolicy?.Delay;
+  return ns === undefined || ns < 0 ? DEFAULT_RESTART_DELAY_MS : Math.floor(ns / NANOS_PER_MS);
+}
+
+/**
+ * Would the policy restart this stopped task? `slot` is every task of its slot: restarts are
+ * the tasks of the same spec version after the first, stamped with their creation time.
+ */
+export function shouldRestart(t: SwarmTask, service: SwarmService, slot: readonly SwarmTask[]): boolean {
+  const condition = restartCondition(t);
+  const completed = t.Status?.State === "complete";
+  if (condition === "none") return false;
+  // Jobs treat "any" as "on-failure": restarting a completed job task makes no sense.
+  if (completed && (condition === "on-failure" || isJobMode(serviceMode(service)))) return false;
+  const max = t.Spec?.RestartPolicy?.MaxAttempts ?? 0;
+  if (max <= 0) return true;
+  const history = slot.filter((o) => sameSpecVersion(o, t)).sort(byCreation);
+  const restarts = history.slice(1).map((o) => parseTime(o.CreatedAt) ?? 0);
+  const windowNs = t.Spec?.RestartPolicy?.Window ?? 0;
+  const failedAt = taskTimestamp(t);
+  if (windowNs <= 0 || failedAt === undefined) return restarts.length < max;
+  // Only restarts inside (failure − window, failure) count.
+  const lookback = failedAt - Math.floor(windowNs / NANOS_PER_MS);
+  return restarts.filter((at) => at > lookback && at < failedAt).length < max;
+}
+
+/**
+ * SwarmKit's `UpdatableTasksInSlot`: the slot's tasks with desired ≤ RUNNING; or, if none, its
+ * newest task when the policy would not restart it (so rolling updates still reach it), except
+ * during a rollback. An empty result means the slot is dead.
+ */
+export function updatableTasksInSlot(slot: readonly SwarmTask[], service: SwarmService): SwarmTask[] {
+  const live = slot.filter((t) => TaskStates[t.DesiredState ?? "new"] <= TaskStates.running);
+  if (live.length > 0 || slot.length === 0) return live;
+  if (service.UpdateStatus?.State === "rollback_started") return [];
+  const newest = [...slot].sort(byTimestamp).at(-1) as SwarmTask;
+  return shouldRestart(newest, service, slot) ? [] : [newest];
+}
+
+/** When a held (desired READY) task may start, or undefined if it is not held. */
+function startTime(t: SwarmTask, plan: Plan, nodes: ReadonlyMap<string, Node>): number | undefined {
+  if (t.DesiredState !== "ready" || stateOf(t) > TaskStates.complete) return undefined;
+  const d = t.DelayedStart;
+  // A held task without a record (made elsewhere): SwarmKit's taskinit starts it one delay after
+  // its status time.
+  const notBefore = d ? (parseTime(d.NotBefore) ?? 0) : (taskTimestamp(t) ?? 0) + restartDelayMs(t);
+  if (plan.now < notBefore) return notBefore;
+  const old = d?.WaitForTask ? plan.get(d.WaitForTask) : undefined;
+  const deadline = parseTime(d?.Deadline) ?? 0;
+  if (!old || plan.now >= deadline || stateOf(old) > TaskStates.running) return notBefore;
+  const node = old.NodeID ? nodes.get(old.NodeID) : undefined;
+  if (!old.NodeID || !node || node.Status?.State === "down") return notBefore;
+  return deadline; // still waiting for the old task: at the latest until the deadline
+}
+
+/**
+ * Starts held tasks whose delay and wait are over (SwarmKit `StartNow`: desired RUNNING, or
+ * COMPLETE for job tasks), and asks to be woken when the next one falls due.
+ */
+export function startDelayedTasks(plan: Plan, nodes: ReadonlyMap<string, Node>): void {
+  for (const t of plan.tasks()) {
+    const at = startTime(t, plan, nodes);
+    if (at === undefined) continue;
+    if (at > plan.now) {
+      plan.wakeAt(at);
+      continue;
+    }
+    plan.setDesired(t, t.JobIteration ? "complete" : "running");
+  }
+}
+
+export interface RestartContext {
+  plan: Plan;
+  service: SwarmService;
+  nodes: ReadonlyMap<string, Node>;
+  ids: Ids;
+}
+
+/**
+ * SwarmKit `Restart`: shut the task down and, if the policy allows, create its held replacement.
+ * A task still waiting out its own delay is restarted only when that delay is over (this stops
+ * tight loops, e.g. an image that cannot be pulled).
+ */
+export function restartTask(ctx: RestartContext, task: SwarmTask): void {
+  const { plan, service, nodes } = ctx;
+  const t = plan.get(task.ID) ?? task;
+  const due = startTime(t, plan, nodes);
+  if (due !== undefined && due > plan.now) {
+    plan.wakeAt(due);
+    return;
+  }
+  if (TaskStates[t.DesiredState ?? "new"] > TaskStates.complete) return; // already shut down
+  plan.setDesired(t, "shutdown");
+  const slot = plan
+    .tasks()
+    .filter((o) => o.ServiceID === t.ServiceID && slotKey(service, o) === slotKey(service, t));
+  if (!shouldRestart(t, service, slot)) return;
+
+  const mode = serviceMode(service);
+  const place =
+    mode === "global" || mode === "global-job" ? { nodeId: t.NodeID ?? "" } : { slot: t.Slot ?? 0 };
+  const replacement = newTask(service, place, ctx.ids, plan.now);
+  const node = t.NodeID ? nodes.get(t.NodeID) : undefined;
+  const delay = node?.Spec?.Availability === "drain" ? 0 : restartDelayMs(t);
+  // Wait for the old task to stop, unless it already has or its node is down.
+  const waitStop = node?.Status?.State !== "down" && stateOf(t) <= TaskStates.running;
+  replacement.DesiredState = "ready";
+  replacement.DelayedStart = {
+    NotBefore: isoTime(plan.now + delay),
+    ...(waitStop ? { WaitForTask: t.ID, Deadline: isoTime(plan.now + OLD_TASK_TIMEOUT_MS) } : {}),
+  };
+  plan.create(replacement);
+}
