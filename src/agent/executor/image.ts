@@ -35,13 +35,13 @@ function split(ref: string): { name: string; tag: string; digest: string } {
 }
 
 function familiarName(name: string): string {
-  for (const prefix of ["docker.io/", "index.docker.io/", "registry-1.docker.io/"]) {
-    if (name.startsWith(prefix)) {
-      const path = name.slice(prefix.length);
-      return path.startsWith("library/") && path.split("/").length === 2 ? path.slice(8) : path;
-    }
-  }
-  return name;
+  const slash = name.indexOf("/");
+  const first = slash < 0 ? "" : name.slice(0, slash);
+  const hasDomain = first.includes(".") || first.includes(":") || first === "localhost";
+  const isHub = !hasDomain || ["docker.io", "index.docker.io", "registry-1.docker.io"].includes(first);
+  if (!isHub) return name;
+  const path = hasDomain ? name.slice(slash + 1) : name;
+  return path.startsWith("library/") && path.split("/").length === 2 ? path.slice(8) : path;
 }
 
 /** The reference as moby hands it to dockerd: familiar name, `:latest` when unpinned and untagged. */
