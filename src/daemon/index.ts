@@ -1,0 +1,6 @@
+/** daemon: the composition root that wires one shoal node together. */
+export type { DaemonConfig } from "./config.ts";
+export { defaultDaemonConfig, validateDaemonConfig } from "./config.ts";
+export { runDaemon } from "./run.ts";
+export type { ManagerRuntime, SwarmNodeDeps } from "./swarm-node.ts";
+export { SwarmNode } from "./swarm-node.ts";

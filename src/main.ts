@@ -1,0 +1,60 @@
+/**
+ * The `shoal` command. The one error boundary of the CLI: a failure prints one line and sets the
+ * exit code. Commands load their modules lazily so `shoal --help` stays fast.
+ */
+import { Command, Option } from "commander";
+import { ShoalError } from "./base/index.ts";
+
+const program = new Command("shoal")
+  .description("A Docker Swarm compatible container orchestrator")
+  .showHelpAfterError();
+
+program
+  .command("daemon")
+  .description("run the shoal node daemon (Engine API for the docker CLI, manager and agent)")
+  .option("--data-dir <dir>", "where the node keeps its state", "/var/lib/shoal")
+  .option(
+    "--engine-socket <path>",
+    "unix socket of the Engine API served to the docker CLI",
+    "/run/shoal/docker.sock",
+  )
+  .option("--engine-tcp <host:port>", "also serve the Engine API on this TCP address (no TLS: loopback only)")
+  .option("--docker <endpoint>", "the local dockerd", "unix:///var/run/docker.sock")
+  .option(
+    "--advertise-addr <addr>",
+    "address advertised to other nodes (default: the one given to swarm init/join)",
+  )
+  .option("--listen-addr <addr>", "cluster API listen address", "0.0.0.0:2377")
+  .addOption(
+    new Option("--log-level <level>", "log level")
+      .choices(["debug", "info", "warn", "error"])
+      .default("info"),
+  )
+  .action(async (opts: Record<string, string>) => {
+    const { runDaemon } = await import("./daemon/index.ts");
+    await runDaemon({
+      dataDir: opts.dataDir as string,
+      engineSocket: opts.engineSocket as string,
+      engineTcp: opts.engineTcp,
+      docker: opts.docker as string,
+      advertiseAddr: opts.advertiseAddr,
+      listenAddr: opts.listenAddr as string,
+      logLevel: opts.logLevel as "info",
+    });
+  });
+
+program
+  .command("up")
+  .description("start a local shoal node with a swarm on it and print how to use it")
+  .option("--data-dir <dir>", "state directory of the local node", "/var/lib/shoal/up")
+  .option("--engine-socket <path>", "Engine API socket", "/run/shoal/docker.sock")
+  .action(async (opts: Record<string, string>) => {
+    const { up } = await import("./cli/up.ts");
+    await up({ dataDir: opts.dataDir as string, engineSocket: opts.engineSocket as string });
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  const message = err instanceof ShoalError || err instanceof Error ? err.message : String(err);
+  process.stderr.write(`shoal: ${message}\n`);
+  process.exitCode = 1;
+});

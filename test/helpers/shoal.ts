@@ -1,0 +1,156 @@
+/**
+ * Test helpers for running real shoal daemons (as child processes, the way users run them) and the
+ * real docker CLI against them. Polling helpers take explicit deadlines and report the last state
+ * they saw.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const REPO = resolve(import.meta.dirname, "../..");
+export const SHOAL_BIN = join(REPO, "bin/shoal");
+export const DOCKER_20 = "/usr/bin/docker";
+export const DOCKER_28 = "/usr/local/bin/docker";
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a docker CLI against a socket; never throws on a non-zero exit. */
+export function docker(
+  socket: string,
+  args: string[],
+  opts: { bin?: string; input?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  return new Promise((done) => {
+    const child = execFile(
+      opts.bin ?? DOCKER_20,
+      args,
+      {
+        env: { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CLI_HINTS: "false" },
+        timeout: opts.timeoutMs ?? 120_000,
+        maxBuffer: 16 * 1024 * 1024,
+      },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+        done({ code, stdout: stdout.toString(), stderr: stderr.toString() });
+      },
+    );
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+  });
+}
+
+export function ping(socket: string): Promise<boolean> {
+  return new Promise((done) => {
+    const req = request({ socketPath: socket, path: "/_ping", method: "GET", timeout: 2000 }, (res) => {
+      res.resume();
+      done(res.statusCode === 200);
+    });
+    req.on("error", () => done(false));
+    req.on("timeout", () => req.destroy());
+    req.end();
+  });
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+      last = value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last saw: ${String(last)}`);
+}
+
+/** A shoal daemon child process with its own data dir and Engine API socket. */
+export class ShoalDaemon {
+  readonly dataDir: string;
+  readonly socket: string;
+  readonly logPath: string;
+  private child: ChildProcess | undefined;
+
+  constructor(readonly root = mkdtempSync(join(tmpdir(), "shoal-test-"))) {
+    this.dataDir = join(root, "data");
+    this.socket = join(root, "docker.sock");
+    this.logPath = join(root, "daemon.log");
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async start(extraArgs: string[] = []): Promise<void> {
+    const log = openSync(this.logPath, "a");
+    const child = spawn(
+      SHOAL_BIN,
+      [
+        "daemon",
+        "--data-dir",
+        this.dataDir,
+        "--engine-socket",
+        this.socket,
+        "--log-level",
+        "debug",
+        ...extraArgs,
+      ],
+      { stdio: ["ignore", log, log] },
+    );
+    this.child = child;
+    await waitFor(`shoal daemon on ${this.socket} (log ${this.logPath})`, async () => {
+      if (child.exitCode !== null)
+        throw new Error(`daemon exited with ${child.exitCode}:\n${this.log().slice(-2000)}`);
+      return ping(this.socket);
+    });
+  }
+
+  /** Waits for the process to exit; returns its exit code. */
+  exited(): Promise<number | null> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null)
+      return Promise.resolve(child?.exitCode ?? null);
+    return new Promise((done) => child.once("exit", (code) => done(code)));
+  }
+
+  async kill(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
+    if (!this.child) return null;
+    const exited = this.exited();
+    this.child.kill(signal);
+    return exited;
+  }
+
+  log(): string {
+    try {
+      return readFileSync(this.logPath, "utf8");
+    } catch {
+      return "";
+    }
+  }
+
+  docker(args: string[], opts: { bin?: string; input?: string } = {}): Promise<CliResult> {
+    return docker(this.socket, args, opts);
+  }
+
+  /** Stops the daemon (SIGTERM, then SIGKILL) and removes its directories. */
+  async dispose(): Promise<void> {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
+      const timer = setTimeout(() => this.child?.kill("SIGKILL"), 15_000);
+      await this.kill("SIGTERM");
+      clearTimeout(timer);
+    }
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
