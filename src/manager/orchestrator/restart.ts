@@ -65,7 +65,7 @@ export function updatableTasksInSlot(slot: readonly SwarmTask[], service: SwarmS
 
 /** When a held (desired READY) task may start, or undefined if it is not held. */
 function startTime(t: SwarmTask, plan: Plan, nodes: ReadonlyMap<string, Node>): number | undefined {
-  if (t.DesiredState !== "ready" || stateOf(t) > TaskStates.complete) return undefined;
+  if (t.DesiredState !== "ready") return undefined;
   const d = t.DelayedStart;
   // A held task without a record (made elsewhere): SwarmKit's taskinit starts it one delay after
   // its status time.
@@ -85,6 +85,7 @@ function startTime(t: SwarmTask, plan: Plan, nodes: ReadonlyMap<string, Node>): 
  */
 export function startDelayedTasks(plan: Plan, nodes: ReadonlyMap<string, Node>): void {
   for (const t of plan.tasks()) {
+    if (stateOf(t) > TaskStates.complete) continue; // failed while held: restarted instead
     const at = startTime(t, plan, nodes);
     if (at === undefined) continue;
     if (at > plan.now) {
