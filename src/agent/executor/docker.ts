@@ -68,7 +68,7 @@ function pullParams(ref: string): { fromImage: string; tag?: string } {
   return { fromImage: ref, tag: "latest" };
 }
 
-function observe(raw: unknown): ObservedContainer {
+export function parseInspect(raw: unknown): ObservedContainer {
   const c = rec(raw);
   const state = rec(c.State);
   const health = str(rec(state.Health).Status);
@@ -85,7 +85,7 @@ function observe(raw: unknown): ObservedContainer {
   };
 }
 
-function toEvent(raw: unknown): ContainerEvent | undefined {
+export function parseEvent(raw: unknown): ContainerEvent | undefined {
   const m = rec(raw);
   if (str(m.Type) !== "container") return undefined;
   const attrs = rec(rec(m.Actor).Attributes) as Record<string, string>;
@@ -182,7 +182,7 @@ export class DockerEngine implements ContainerEngine {
 
   async inspectContainer(nameOrId: string): Promise<ObservedContainer | null> {
     try {
-      return observe(await call(() => this.docker.getContainer(nameOrId).inspect()));
+      return parseInspect(await call(() => this.docker.getContainer(nameOrId).inspect()));
     } catch (err) {
       if (ShoalError.is(err, ErrorCode.NotFound)) return null;
       throw err;
@@ -240,7 +240,7 @@ export class DockerEngine implements ContainerEngine {
         s.on(
           "data",
           jsonLines((o) => {
-            const e = toEvent(o);
+            const e = parseEvent(o);
             if (e) onEvent(e);
           }),
         );
