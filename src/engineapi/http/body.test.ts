@@ -79,3 +79,25 @@ describe("checkShape", () => {
     );
   });
 });
+
+describe("Go's JSON syntax messages", () => {
+  const cases: Array<[string, string]> = [
+    ["xyz", "invalid character 'x' looking for beginning of value"],
+    ["nope", "invalid character 'o' in literal null (expecting 'u')"],
+    ['{"a" 1}', "invalid character '1' after object key"],
+    ['{"a":1 "b":2}', "invalid character '\"' after object key:value pair"],
+    ["{'a':1}", "invalid character '\\'' looking for beginning of object key string"],
+    ['{"a":1,}', "invalid character '}' looking for beginning of object key string"],
+    ["[1 2]", "invalid character '2' after array element"],
+    ["[1,]", "invalid character ']' looking for beginning of value"],
+    ["-x", "invalid character 'x' in numeric literal"],
+    ["1.e3", "invalid character 'e' after decimal point in numeric literal"],
+    ['"a\\q"', "invalid character 'q' in string escape code"],
+    ['"a\nb"', "invalid character '\\n' in string literal"],
+    ["{} x", "invalid character 'x' after top-level value"],
+    ['{"a":[1,', "unexpected EOF"],
+  ];
+  for (const [text, message] of cases) {
+    it(JSON.stringify(text), () => assert.throws(() => parseJsonText(text), invalid(message)));
+  }
+});

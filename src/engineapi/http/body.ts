@@ -5,6 +5,7 @@
  */
 import type { FastifyRequest } from "fastify";
 import { invalidArgument, type ShoalError } from "../../base/index.ts";
+import { goJsonSyntaxError } from "./json-syntax.ts";
 
 /** The JSON shape Go would decode into. Unknown fields are ignored and `null` is allowed anywhere. */
 export type Shape =
@@ -33,16 +34,10 @@ export function rawBody(request: FastifyRequest): string {
   return "";
 }
 
-/** Go's decoder errors, closely enough that the user sees what is wrong and where. */
+/** Go's decoder errors, so the user sees what is wrong and where. */
 export function jsonSyntaxError(text: string, err: unknown): ShoalError {
-  const trimmed = text.trimStart();
-  const first = trimmed[0] ?? "";
-  if (first !== "" && !/[[{"\-0-9tfn]/.test(first)) {
-    return invalidArgument(`invalid character '${first}' looking for beginning of value`);
-  }
   const detail = err instanceof Error ? err.message : String(err);
-  if (/end of JSON input/i.test(detail)) return invalidArgument("unexpected EOF");
-  return invalidArgument(`invalid JSON: ${detail}`);
+  return invalidArgument(goJsonSyntaxError(text) ?? `invalid JSON: ${detail}`);
 }
 
 /** Parses JSON text; an empty body → 400 `got EOF while reading request body` (moby's text). */

@@ -2,3 +2,4 @@
 export { type Answer, call, messageOf } from "./client.ts";
 export { FakeControlApi, FakeNodeBackend, NOT_A_MANAGER } from "./fake-backend.ts";
 export { FakeDockerd, type Handler } from "./fake-dockerd.ts";
+export { type Harness, startHarness } from "./harness.ts";
