@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { DockerEngine, Executor } from "../agent/executor/index.ts";
 import { Agent } from "../agent/index.ts";
 import type { Clock, Ids, Logger } from "../base/index.ts";
+import type { TaskLogLine, TaskLogOptions } from "../engineapi/index.ts";
 import { defaultEtcdMemberConfig, EtcdMember, etcdDataDir, freePort } from "../etcd/index.ts";
 import { Manager, soleLeadership } from "../manager/index.ts";
 import { loadOrCreateDataKey } from "../store/encryption.ts";
@@ -69,9 +70,13 @@ export async function startManagerRuntime(
       managerRun.abort();
       await managerDone;
     });
-    const agentStop = await startAgent(deps, state, manager);
-    stops.push(agentStop);
-    return { store, stop: stopAll };
+    const agent = await startAgent(deps, state, manager);
+    stops.push(agent.stop);
+    return {
+      store,
+      stop: stopAll,
+      localTaskLogs: (taskId, opts, signal) => taskLogs(agent.executor, taskId, opts, signal),
+    };
   } catch (err) {
     await stopAll();
     throw err;
@@ -83,7 +88,7 @@ async function startAgent(
   deps: RuntimeDeps,
   state: NodeState,
   manager: Manager,
-): Promise<() => Promise<void>> {
+): Promise<{ executor: Executor; stop: () => Promise<void> }> {
   const logger = deps.logger.child({ module: "agent" });
   let report: Agent["reportStatus"] = () => undefined;
   const executor = new Executor({
@@ -104,9 +109,27 @@ async function startAgent(
   report = agent.reportStatus;
   const ac = new AbortController();
   const running = agent.run(ac.signal);
-  return async () => {
+  const stop = async () => {
     ac.abort();
     await running;
     await executor.stop();
   };
+  return { executor, stop };
+}
+
+/** dockerd prefixes each line with an RFC 3339 nano timestamp when asked; split it off. */
+async function* taskLogs(
+  executor: Executor,
+  taskId: string,
+  opts: TaskLogOptions,
+  signal: AbortSignal,
+): AsyncIterable<TaskLogLine> {
+  for await (const { stream, line } of executor.logs(
+    taskId,
+    { ...opts, timestamps: true, details: false },
+    signal,
+  )) {
+    const space = line.indexOf(32);
+    yield { stream, timestamp: line.subarray(0, space).toString(), line: line.subarray(space + 1) };
+  }
 }

@@ -2,7 +2,7 @@
  * This node's membership in a swarm: inactive, or an active manager with its store and control API.
  * It is the NodeBackend the Engine API server talks to for `swarm init/leave` and `/info`.
  */
-import type { Cluster, Node, NodeDescription, SwarmInfo, SwarmSpec } from "../api/index.ts";
+import type { Cluster, Node, NodeDescription, SwarmInfo, SwarmSpec, Task } from "../api/index.ts";
 import type { Clock, Ids, Logger } from "../base/index.ts";
 import {
   ErrorCode,
@@ -13,7 +13,13 @@ import {
   unavailable,
 } from "../base/index.ts";
 import { createRootCA, generateJoinToken, tlsInfoOf } from "../ca/index.ts";
-import type { NodeBackend, SwarmInitRequest, SwarmJoinRequest } from "../engineapi/index.ts";
+import type {
+  NodeBackend,
+  SwarmInitRequest,
+  SwarmJoinRequest,
+  TaskLogLine,
+  TaskLogOptions,
+} from "../engineapi/index.ts";
 import type { ControlApi } from "../manager/controlapi/index.ts";
 import {
   ControlApiImpl,
@@ -30,6 +36,8 @@ import { loadNodeState, removeSwarmState, saveNodeState } from "./node-state.ts"
 /** A running manager: its store (and, later, its leader loops and dispatcher). */
 export interface ManagerRuntime {
   readonly store: Store;
+  /** Log lines of a task container on this node. */
+  localTaskLogs(taskId: string, opts: TaskLogOptions, signal: AbortSignal): AsyncIterable<TaskLogLine>;
   stop(): Promise<void>;
 }
 
@@ -219,6 +227,12 @@ export class SwarmNode implements NodeBackend {
       this.phase = { kind: "inactive" };
     }
     this.deps.logger.info({ "node.id": phase.state.nodeId }, "left the swarm");
+  }
+
+  taskLogs(task: Task, opts: TaskLogOptions, signal: AbortSignal): AsyncIterable<TaskLogLine> {
+    if (this.phase.kind !== "active") throw unavailable(NOT_A_MANAGER);
+    if (task.NodeID !== this.phase.state.nodeId) throw notImplemented("logs of tasks on other nodes");
+    return this.phase.manager.localTaskLogs(task.ID, opts, signal);
   }
 
   async swarmUnlock(_key: string): Promise<void> {

@@ -5,6 +5,7 @@
 import { type FastifyServerFactory, fastify } from "fastify";
 import { toHttpError } from "./errors.ts";
 import { exactJsonContentType, sendError } from "./http/reply.ts";
+import { registerLogRoutes } from "./routes/logs.ts";
 import { registerNetworkRoutes } from "./routes/networks.ts";
 import { registerNodeRoutes } from "./routes/nodes.ts";
 import { notFoundOrNotImplemented } from "./routes/not-implemented.ts";
@@ -23,6 +24,7 @@ const ROUTE_MODULES: ReadonlyArray<(app: EngineApp, deps: RouteDeps) => void> = 
   registerServiceRoutes,
   registerTaskRoutes,
   registerNodeRoutes,
+  registerLogRoutes,
 ];
 
 /** Secrets and configs may hold up to 500 KB / 1000 KB of data, base64-encoded in the body. */

@@ -3,7 +3,7 @@
  * daemon implements it. Every method either returns the Engine API's JSON shape or throws a
  * ShoalError whose code `errors.ts` maps to an HTTP status (message shown to the user verbatim).
  */
-import type { SwarmInfo } from "../api/index.ts";
+import type { SwarmInfo, Task } from "../api/index.ts";
 import type { ControlApi } from "../manager/controlapi/index.ts";
 
 /** Body of `POST /swarm/init` as the docker CLI sends it. */
@@ -45,4 +45,26 @@ export interface NodeBackend {
    * variant, or the locked-swarm one).
    */
   control(): ControlApi;
+  /**
+   * A task container's log lines, from whichever node runs it. Each line carries dockerd's
+   * RFC 3339 nanosecond timestamp so the route can merge, filter and prefix them.
+   */
+  taskLogs(task: Task, opts: TaskLogOptions, signal: AbortSignal): AsyncIterable<TaskLogLine>;
+}
+
+export interface TaskLogOptions {
+  follow: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  /** Unix seconds, fractional. */
+  since?: number;
+  tail?: number | "all";
+}
+
+export interface TaskLogLine {
+  stream: "stdout" | "stderr";
+  /** RFC 3339 with nanoseconds. */
+  timestamp: string;
+  /** The line without timestamp, ending in a newline. */
+  line: Buffer;
 }

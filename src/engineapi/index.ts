@@ -1,5 +1,11 @@
 /** engineapi: the Docker Engine API server (owned swarm routes + proxy to the local dockerd). */
-export type { NodeBackend, SwarmInitRequest, SwarmJoinRequest } from "./backend.ts";
+export type {
+  NodeBackend,
+  SwarmInitRequest,
+  SwarmJoinRequest,
+  TaskLogLine,
+  TaskLogOptions,
+} from "./backend.ts";
 export { STATUS_BY_CODE, toHttpError } from "./errors.ts";
 export { checkShape, jsonBody, parseJsonText, rawBody, type Shape, shape } from "./http/body.ts";
 export { exactMatch, type FilterMap, filtersAsRecord, parseFilters } from "./http/filters.ts";

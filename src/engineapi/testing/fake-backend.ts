@@ -2,10 +2,16 @@
  * A NodeBackend for tests: an in-memory node that is either outside a swarm (control() throws
  * Swarm's 503 text) or a manager with a scripted ControlApi. Calls are recorded for assertions.
  */
-import type { Swarm, SwarmInfo, SwarmSpec } from "../../api/index.ts";
+import type { Swarm, SwarmInfo, SwarmSpec, Task } from "../../api/index.ts";
 import { notImplemented, SequenceConflictError, unavailable } from "../../base/index.ts";
 import type { ControlApi, SwarmUpdateFlags } from "../../manager/controlapi/index.ts";
-import type { NodeBackend, SwarmInitRequest, SwarmJoinRequest } from "../backend.ts";
+import type {
+  NodeBackend,
+  SwarmInitRequest,
+  SwarmJoinRequest,
+  TaskLogLine,
+  TaskLogOptions,
+} from "../backend.ts";
 
 export const NOT_A_MANAGER =
   'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
@@ -87,6 +93,14 @@ export class FakeNodeBackend implements NodeBackend {
   async swarmLeave(force: boolean): Promise<void> {
     this.calls.push({ method: "swarmLeave", arg: force });
     this.manager = undefined;
+  }
+
+  /** Scripted log lines per task ID; a task without lines yields none. */
+  readonly logLines = new Map<string, TaskLogLine[]>();
+
+  async *taskLogs(task: Task, _opts: TaskLogOptions, _signal: AbortSignal): AsyncIterable<TaskLogLine> {
+    this.calls.push({ method: "taskLogs", arg: task.ID });
+    yield* this.logLines.get(task.ID) ?? [];
   }
 
   async swarmUnlock(key: string): Promise<void> {
