@@ -22,7 +22,7 @@ const PROPAGATIONS = ["rprivate", "private", "rshared", "shared", "rslave", "sla
 
 /** The spec as stored; throws ShoalError with moby's conversion messages. `name` fills an empty Name. */
 export function convertServiceSpec(requested: ServiceSpec, name: string): ServiceSpec {
-  const spec = structuredClone(requested);
+  const spec = dropNulls(structuredClone(requested));
   const out: ServiceSpec = { Name: spec.Name || name, Labels: spec.Labels ?? {} };
   out.TaskTemplate = convertTaskSpec(spec);
   const update = convertUpdateConfig(spec.UpdateConfig);
@@ -166,4 +166,21 @@ function convertMode(mode: Mode | undefined): Mode {
     };
   }
   return { Replicated: { Replicas: m.Replicated?.Replicas ?? 1 } };
+}
+
+/**
+ * Go decodes `null` into a nil slice, map or pointer, and the protobuf round trip then leaves the
+ * field out; so does this (in place, returning its argument).
+ */
+export function dropNulls<T>(value: T): T {
+  if (Array.isArray(value)) {
+    for (const item of value) dropNulls(item);
+  } else if (value !== null && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    for (const key of Object.keys(obj)) {
+      if (obj[key] === null) delete obj[key];
+      else dropNulls(obj[key]);
+    }
+  }
+  return value;
 }

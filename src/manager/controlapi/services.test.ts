@@ -311,3 +311,17 @@ describe("removeService", () => {
     await rejects(() => removeService(deps, "web"), ErrorCode.NotFound, "service web not found");
   });
 });
+
+test("nulls the Go client sends are dropped, as the protobuf round trip drops them", async () => {
+  const deps = makeDeps();
+  const spec = basicSpec("web");
+  const c = spec.TaskTemplate?.ContainerSpec as Record<string, unknown>;
+  c.Privileges = { CredentialSpec: null, SELinuxContext: null, NoNewPrivileges: false };
+  c.Mounts = null;
+  spec.Labels = null as unknown as Record<string, string>;
+  const { ID } = await createService(deps, spec);
+  const stored = getService(deps, ID).Spec;
+  assert.deepEqual(stored?.Labels, {});
+  assert.deepEqual(stored?.TaskTemplate?.ContainerSpec?.Privileges, { NoNewPrivileges: false });
+  assert.equal("Mounts" in (stored?.TaskTemplate?.ContainerSpec ?? {}), false);
+});

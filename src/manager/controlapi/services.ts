@@ -66,7 +66,6 @@ export async function createService(
 ): Promise<ServiceCreateResult> {
   const spec = convertRequestedSpec(deps, requested);
   validateConvertedSpec(deps, spec);
-  deps.store.view((tx) => checkPortConflicts(tx, spec, ""));
   setRegistryAuth(spec, registryAuth);
   const now = timestamp(deps.clock);
   const service: StoredService = {
@@ -78,6 +77,8 @@ export async function createService(
     ...(isJobSpec(spec) ? { JobStatus: { JobIteration: { Index: 0 }, LastExecution: now } } : {}),
   };
   await deps.store.update((tx) => {
+    // Inside the transaction, so two creates racing for one port cannot both win.
+    checkPortConflicts(tx, spec, "");
     checkSecretsAndConfigs(tx, spec);
     if (nameTaken(tx, spec.Name ?? "")) {
       throw alreadyExists(
