@@ -69,3 +69,8 @@ test("a changed endpoint spec makes tasks that carry an endpoint dirty", () => {
   assert.equal(isTaskDirty(s, t, node("a")), true);
   assert.equal(isTaskDirty(s, taskOf(s), node("a")), false);
 });
+
+test("no endpoint spec on the service and an empty one on the task are the same", () => {
+  const s = service();
+  assert.equal(isTaskDirty(s, taskOf(s, { Endpoint: { Spec: {} } }), node("a")), false);
+});

@@ -32,7 +32,10 @@ export function isTaskDirty(service: SwarmService, task: SwarmTask, node: Node |
     ).PullOptions;
   }
   if (!specsEqual(wanted, current)) return true;
-  return task.Endpoint !== undefined && !specsEqual(service.Spec?.EndpointSpec, task.Endpoint.Spec);
+  // An absent endpoint spec and an empty one are the same (SwarmKit compares nil-able protobufs).
+  return (
+    task.Endpoint !== undefined && !specsEqual(service.Spec?.EndpointSpec ?? {}, task.Endpoint.Spec ?? {})
+  );
 }
 
 /** True when the two task specs differ in their placement and in nothing else. */
