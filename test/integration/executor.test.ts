@@ -133,6 +133,32 @@ describe("executor on the real dockerd", { concurrency: false }, () => {
     assert.equal((c.HostConfig as { RestartPolicy: { Name: string } }).RestartPolicy.Name, "no");
   });
 
+  test("an unhealthy container is stopped and the task fails", async () => {
+    const h = harness();
+    const t = task({
+      Args: ["sleep", "3600"],
+      StopGracePeriod: 1e9,
+      Healthcheck: { Test: ["CMD-SHELL", "exit 1"], Interval: 5e8, Timeout: 1e9, Retries: 1 },
+    });
+    await h.executor.assign([t]);
+    const failed = await h.until(t.ID, "failed");
+    assert.equal(failed.Err, "task: non-zero exit (137): dockerexec: unhealthy container");
+    assert.ok(!h.statuses.get(t.ID)?.some((s) => s.State === "running"), "never reported running");
+  });
+
+  test("service logs: the container's stdout and stderr lines", async () => {
+    const h = harness();
+    const t = task({ Args: ["sh", "-c", "echo out 1; echo err 1 >&2; sleep 3600"] });
+    await h.executor.assign([t]);
+    await h.until(t.ID, "running");
+    await new Promise((r) => setTimeout(r, 300));
+    const lines: string[] = [];
+    for await (const l of h.executor.logs(t.ID, { stdout: true, stderr: true })) {
+      lines.push(`${l.stream}:${l.line.toString()}`);
+    }
+    assert.deepEqual(lines.sort(), ["stderr:err 1\n", "stdout:out 1\n"]);
+  });
+
   test("sh -c 'exit 3' fails with Swarm's message and exit code", async () => {
     const h = harness();
     const t = task({ Args: ["sh", "-c", "exit 3"] });

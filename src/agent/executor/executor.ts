@@ -5,7 +5,7 @@
  * stream feeds every runner.
  */
 import type { NodeDescription, SwarmTask } from "../../api/index.ts";
-import type { Clock, Logger } from "../../base/index.ts";
+import { type Clock, type Logger, notFound, type Timer } from "../../base/index.ts";
 import type { StatusCallback } from "./runner.ts";
 import { TaskRunner } from "./runner.ts";
 import type { TaskEnvironment } from "./spec.ts";
@@ -39,6 +39,7 @@ export class Executor {
   private readonly removals = new Set<Promise<void>>();
   private node: NodeDescription | undefined;
   private events: EventSubscription | undefined;
+  private resubscribe: Timer | undefined;
   private stopped = false;
 
   constructor(private readonly opts: ExecutorOptions) {}
@@ -95,13 +96,14 @@ export class Executor {
   /** A task container's log stream (for service logs). */
   logs(taskId: string, opts: LogsOptions, signal?: AbortSignal): AsyncIterable<LogLine> {
     const runner = this.runners.get(taskId);
-    if (!runner) throw new Error(`task ${taskId} is not running on this node`);
+    if (!runner) throw notFound(`task ${taskId} is not assigned to this node`);
     return this.opts.engine.logs(runner.containerName, opts, signal);
   }
 
   /** Stops every runner (containers keep running, for adoption) and waits for removals in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.resubscribe?.cancel();
     this.events?.close();
     this.events = undefined;
     await Promise.all([...this.runners.values()].map((r) => r.stop()));
@@ -167,7 +169,7 @@ export class Executor {
         // runners re-inspect so that nothing missed while the stream was down goes unnoticed
         for (const r of this.runners.values())
           r.notify({ action: "other", containerId: "", name: "", taskId: r.taskId });
-        this.opts.clock.setTimer(this.opts.eventRetryMs ?? 1000, () => this.subscribe());
+        this.resubscribe = this.opts.clock.setTimer(this.opts.eventRetryMs ?? 1000, () => this.subscribe());
       },
     );
   }
