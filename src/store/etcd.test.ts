@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Etcd3 } from "etcd3";
-import { MemoryLogger, SystemClock } from "../base/index.ts";
+import { ErrorCode, MemoryLogger, ShoalError, SystemClock } from "../base/index.ts";
 import { defaultEtcdMemberConfig, EtcdMember } from "../etcd/index.ts";
 import { storeConformance, svc } from "./conformance.ts";
 import { DATA_KEY_BYTES } from "./encryption.ts";
@@ -125,4 +125,80 @@ async function listFiles(root: string): Promise<string[]> {
     if (entry.isFile()) out.push(join(entry.parentPath ?? entry.path, entry.name));
   }
   return out;
+}
+
+describe("etcd store when etcd goes away", () => {
+  let outageDir: string;
+  const members: EtcdMember[] = [];
+  const stores: EtcdStore[] = [];
+  before(async () => {
+    outageDir = await mkdtemp(join(tmpdir(), "shoal-etcd-outage-"));
+  });
+  after(async () => {
+    for (const s of stores) await s.close();
+    for (const m of members) await m.stop();
+    await rm(outageDir, { recursive: true, force: true });
+  });
+
+  test("writes fail with Unavailable, health reports it, and the store recovers without losing events", async () => {
+    const startMember = async (clientPort: number, peerPort: number) => {
+      const m = new EtcdMember(
+        { ...defaultEtcdMemberConfig("outage", outageDir), clientPort, peerPort },
+        log,
+      );
+      members.push(m);
+      await m.start();
+      return m;
+    };
+    const first = await startMember(0, 0);
+    const ports = [Number(new URL(first.clientUrl).port), Number(new URL(first.peerUrl).port)] as const;
+    const open = async () => {
+      const s = await EtcdStore.open(
+        { ...defaultEtcdStoreConfig([first.clientUrl], dataKey), callTimeoutMs: 1000 },
+        log,
+        new SystemClock(),
+      );
+      stores.push(s);
+      return s;
+    };
+    const s1 = await open();
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const reading = (async () => {
+      for await (const e of s1.watch({ tables: ["services"], signal: ac.signal }))
+        seen.push(`${e.kind}:${e.object.ID}`);
+    })();
+    await s1.update((tx) => tx.create("services", svc("o1", "o1")));
+
+    await first.stop();
+    await assert.rejects(
+      s1.update((tx) => tx.create("services", svc("o2", "o2"))),
+      (err: unknown) => ShoalError.is(err, ErrorCode.Unavailable),
+    );
+    await until(() => !s1.health().healthy, "health to report the outage");
+    assert.equal(s1.view((tx) => tx.get("services", "o1"))?.ID, "o1", "reads keep working from the cache");
+
+    await startMember(...ports);
+    const s2 = await open();
+    await s2.update((tx) => tx.create("services", svc("o3", "o3")));
+    await until(() => s1.health().healthy, "health to recover", 15_000);
+    await until(() => s1.view((tx) => tx.get("services", "o3")) !== undefined, "s1 to see o3");
+    await s1.update((tx) => tx.create("services", svc("o4", "o4")));
+    await until(() => seen.length >= 3, "watch events");
+    ac.abort();
+    await reading;
+    assert.deepEqual(seen, ["create:o1", "create:o3", "create:o4"]);
+    assert.equal(
+      s2.view((tx) => tx.get("services", "o2")),
+      undefined,
+    );
+  });
+});
+
+async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

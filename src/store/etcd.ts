@@ -9,7 +9,7 @@
  * once; otherwise the cache is missing earlier revisions, and applying R first would break revision
  * order for watchers, so `update` waits for the watch to deliver R (normally ~1 ms).
  */
-import { Etcd3, type ICompare, type IRequestOp, type ITxnResponse } from "etcd3";
+import type { Etcd3, ICompare, IRequestOp, ITxnResponse } from "etcd3";
 import {
   type Clock,
   invalidArgument,
@@ -20,6 +20,7 @@ import {
 } from "../base/index.ts";
 import { DataCipher } from "./encryption.ts";
 import { EtcdCache } from "./etcd-cache.ts";
+import { createEtcdClient } from "./etcd-client.ts";
 import { type DecodedKv, EtcdCodec } from "./etcd-codec.ts";
 import { replayFromEtcd } from "./etcd-history.ts";
 import type { EventStream } from "./hub.ts";
@@ -103,13 +104,8 @@ export class EtcdStore implements Store {
     private readonly log: Logger,
     clock: Clock,
   ) {
-    // A gRPC deadline is an absolute wall-clock time that gRPC itself checks, not a decision input.
     this.client =
-      config.client ??
-      new Etcd3({
-        hosts: config.endpoints,
-        defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + config.callTimeoutMs }),
-      });
+      config.client ?? createEtcdClient(config.endpoints, { callTimeoutMs: config.callTimeoutMs });
     this.codec = new EtcdCodec(config.prefix, new DataCipher(config.dataKey));
     this.cache = new EtcdCache({
       client: this.client,

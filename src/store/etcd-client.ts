@@ -1,0 +1,49 @@
+/**
+ * The etcd3 client as shoal configures it: per-call deadlines, watch reconnection backoff capped
+ * at 2 s, and no circuit breaker in front of a single local member (the breaker would keep calls
+ * failing for 5 s after the member is back, and there is no other host to fail over to).
+ */
+import { Etcd3, type IOptions } from "etcd3";
+
+type FaultHandling = NonNullable<IOptions["faultHandling"]>;
+type HostPolicy = ReturnType<NonNullable<FaultHandling["host"]>>;
+type WatchBackoff = NonNullable<FaultHandling["watchBackoff"]>;
+
+export interface EtcdClientOptions {
+  /** Deadline of one (non-streaming) call. */
+  callTimeoutMs: number;
+  /** Longest wait between watch reconnection attempts. */
+  maxWatchBackoffMs: number;
+}
+
+export const defaultEtcdClientOptions = (): EtcdClientOptions => ({
+  callTimeoutMs: 10_000,
+  maxWatchBackoffMs: 2000,
+});
+
+/** A client for the given endpoints (the local member's client URL, normally). */
+export function createEtcdClient(endpoints: string[], options: Partial<EtcdClientOptions> = {}): Etcd3 {
+  const { callTimeoutMs, maxWatchBackoffMs } = { ...defaultEtcdClientOptions(), ...options };
+  const faultHandling: FaultHandling = { watchBackoff: cappedBackoff(0, maxWatchBackoffMs) };
+  if (endpoints.length === 1) faultHandling.host = () => passThrough;
+  return new Etcd3({
+    hosts: endpoints,
+    faultHandling,
+    // A gRPC deadline is an absolute wall-clock time that gRPC itself checks, not a decision input.
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
+  });
+}
+
+/** A policy that just runs the call: etcd3 only ever calls `execute`. */
+const passThrough = {
+  execute: <T>(fn: (ctx: { signal: AbortSignal }) => T | Promise<T>) =>
+    Promise.resolve().then(() => fn({ signal: new AbortController().signal })),
+} as unknown as HostPolicy;
+
+/** Exponential backoff 100 ms, 200 ms, ... capped at maxMs, in the shape etcd3's watch manager uses. */
+function cappedBackoff(duration: number, maxMs: number): WatchBackoff {
+  return {
+    duration,
+    next: () => cappedBackoff(Math.min(maxMs, Math.max(100, duration * 2)), maxMs),
+  } as WatchBackoff;
+}
