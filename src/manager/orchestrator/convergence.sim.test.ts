@@ -77,7 +77,7 @@ class Cluster {
   /** A pretend agent: tasks on reachable nodes move straight to their next resting state. */
   private agent(t: SwarmTask, random: () => number, crashRate: number): number {
     const node = t.NodeID ? this.nodes.get(t.NodeID) : undefined;
-    if (!node || node.Status?.State !== "ready") return 0;
+    if (node?.Status?.State !== "ready") return 0;
     const state = stateOf(t);
     const set = (State: "running" | "ready" | "shutdown" | "failed") => {
       this.tasks.set(t.ID, {
