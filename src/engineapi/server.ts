@@ -64,6 +64,8 @@ export class EngineApiServer {
   private app: EngineApp | undefined;
   private fastifyHandler: FastifyServerFactoryHandler | undefined;
   private stopping: Promise<void> | undefined;
+  /** Set once our listener bound the socket path: only then is the file ours to remove. */
+  private ownsSocket = false;
 
   constructor(options: EngineApiOptions) {
     this.options = options;
@@ -88,6 +90,7 @@ export class EngineApiServer {
     this.servers.push(app.server);
     await removeStaleSocket(this.options.socketPath);
     await listen(app.server, this.options.socketPath);
+    this.ownsSocket = true;
     await chmod(this.options.socketPath, 0o660);
     if (this.options.tcp) {
       const tcpServer = this.newServer();
@@ -115,7 +118,7 @@ export class EngineApiServer {
     this.dockerd.close();
     await Promise.all(closed);
     await this.app?.close();
-    if (this.servers.length > 0) unlinkIfSocket(this.options.socketPath);
+    if (this.ownsSocket) unlinkIfSocket(this.options.socketPath);
   }
 
   private newServer(): Server {

@@ -29,10 +29,10 @@ function requestHead(req: IncomingMessage): Buffer {
 }
 
 /**
- * Body bytes node's parser already consumed. For an upgrade request with a body (exec start sends
- * `{"Detach":false,"Tty":true}`) the parser reads the body into `req` before signalling the upgrade;
- * whatever it did not get to comes next on the raw socket. Read synchronously: nothing may flow
- * between this and the pipes below.
+ * Body bytes node's parser consumed into `req`. Node 20 signals the upgrade right after the head,
+ * so the body (exec start sends `{"Detach":false,"Tty":true}`) comes in `head` and on the raw
+ * socket; should a parser read a Content-Length body into `req` first, it is replayed from here.
+ * Read synchronously: nothing may flow between this and the pipes set up below.
  */
 function bufferedBody(req: IncomingMessage): Buffer[] {
   const chunks: Buffer[] = [];

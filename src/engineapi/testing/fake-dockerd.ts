@@ -1,7 +1,7 @@
 /**
  * A fake dockerd on a temporary unix socket: a node http server whose handler each test sets, plus
- * a hijack (upgrade) handler that answers `101 UPGRADED` and echoes the raw stream back upper-cased
- * after the request body, as dockerd's attach/exec would carry a container's output.
+ * a hijack (upgrade) handler that answers `101 UPGRADED` and echoes the raw stream back upper-cased,
+ * as dockerd's attach/exec would carry a container's output.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -16,8 +16,8 @@ export class FakeDockerd {
   readonly socketPath = join(this.dir, "docker.sock");
   /** Every plain request seen: method, url, raw headers. */
   readonly requests: Array<{ method: string; url: string; rawHeaders: string[] }> = [];
-  /** Hijacked requests seen, with the bytes that came before the raw stream began. */
-  readonly hijacks: Array<{ url: string; head: string }> = [];
+  /** Hijacked requests seen. */
+  readonly hijacks: Array<{ url: string; rawHeaders: string[] }> = [];
   handler: Handler = (_req, res) => {
     res.writeHead(200, { "Content-Type": "application/json" });
     res.end('{"fake":true}');
@@ -40,16 +40,18 @@ export class FakeDockerd {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  /** Echo protocol: 101, then "body:<request body>\n", then every byte upper-cased; FIN after EOF. */
+  /**
+   * Echo protocol: `101`, then `ready\n`, then every byte after the request head (body included)
+   * upper-cased; on EOF from the client, `bye\n` and FIN.
+   */
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const body: Buffer[] = [];
-    for (let c = req.read() as Buffer | null; c !== null; c = req.read() as Buffer | null) body.push(c);
-    this.hijacks.push({ url: req.url ?? "", head: Buffer.concat(body).toString() });
+    this.hijacks.push({ url: req.url ?? "", rawHeaders: req.rawHeaders });
+    socket.on("error", () => {}); // the client side may vanish mid-test; nothing to report
     socket.write(
-      "HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n",
+      "HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\nready\n",
     );
-    socket.write(`body:${Buffer.concat(body).toString()}\n`);
     const echo = (chunk: Buffer) => socket.write(chunk.toString().toUpperCase());
+    for (let c = req.read() as Buffer | null; c !== null; c = req.read() as Buffer | null) echo(c);
     if (head.length > 0) echo(head);
     socket.on("data", echo);
     socket.on("end", () => socket.end("bye\n"));
