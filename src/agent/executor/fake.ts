@@ -88,6 +88,8 @@ export class FakeEngine implements ContainerEngine {
   down = false;
   /** Every engine call, in order: `create name`, `start name`, `stop name`... */
   readonly calls: string[] = [];
+  /** Every pull with the credentials it carried. */
+  readonly pulls: Array<{ ref: string; registryAuth?: string }> = [];
 
   constructor(private readonly opts: FakeEngineOptions) {
     this.images = opts.images ? new Set(opts.images) : undefined;
@@ -98,8 +100,9 @@ export class FakeEngine implements ContainerEngine {
     return !this.images || this.images.has(ref);
   }
 
-  async pullImage(ref: string): Promise<void> {
+  async pullImage(ref: string, opts: { registryAuth?: string } = {}): Promise<void> {
     this.check(`pull ${ref}`);
+    this.pulls.push({ ref, registryAuth: opts.registryAuth });
     if (!this.opts.pullable?.(ref)) {
       throw new ShoalError(ErrorCode.NotFound, `pull access denied for ${ref}, repository does not exist`);
     }

@@ -200,3 +200,16 @@ test("an unresolvable task is rejected without touching dockerd", async () => {
   assert.ok(!engine.calls.some((c) => c.startsWith("create")));
   await runner.stop();
 });
+
+test("an absent image is pulled with the service's registry credentials, then run", async () => {
+  const { runner, engine } = setup(
+    { Image: "127.0.0.1:5000/app:1", PullOptions: { RegistryAuth: "eyJ1c2VybmFtZSI6InUifQ==" } },
+    {},
+    { images: [], pullable: () => true },
+  );
+  void runner.start();
+  await settle();
+  assert.deepEqual(engine.pulls, [{ ref: "127.0.0.1:5000/app:1", registryAuth: "eyJ1c2VybmFtZSI6InUifQ==" }]);
+  assert.equal(runner.status.State, "running");
+  await runner.stop();
+});

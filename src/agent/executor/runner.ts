@@ -239,7 +239,9 @@ export class TaskRunner {
     const { engine } = this.opts;
     if (!isImageId(image) && !(await engine.imageExists(image, signal))) {
       try {
-        await engine.pullImage(image, { registryAuth: this.opts.env.registryAuth, signal });
+        const registryAuth =
+          this.opts.env.registryAuth ?? containerSpecOf(this.task)?.PullOptions?.RegistryAuth;
+        await engine.pullImage(image, { registryAuth, signal });
       } catch (err) {
         if (isTemporary(err)) throw err;
         throw new ShoalError(ErrorCode.NotFound, `No such image: ${image}: ${messageOf(err)}`, {

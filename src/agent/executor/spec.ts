@@ -18,6 +18,8 @@ export type ContainerSpec = NonNullable<TaskSpec["ContainerSpec"]> & {
     NoNewPrivileges?: boolean;
   };
   OomScoreAdj?: number;
+  /** The service's registry credentials as the control API stores them (SwarmKit's place). */
+  PullOptions?: { RegistryAuth?: string };
 };
 
 /** A network the task joins, as the agent's network layer resolved it. */
