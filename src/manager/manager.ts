@@ -8,6 +8,7 @@ import type { Store } from "../store/types.ts";
 import { runAllocator } from "./allocator/index.ts";
 import type { DispatcherConfig } from "./dispatcher/index.ts";
 import { Dispatcher } from "./dispatcher/index.ts";
+import { runOrchestrator } from "./orchestrator/controller.ts";
 import { runScheduler } from "./scheduler/controller.ts";
 
 /** A leader-only loop: runs until its signal aborts. */
@@ -82,6 +83,10 @@ export class Manager {
       {
         name: "allocator",
         run: (s) => runAllocator({ ...loopDeps, logger: logger.child({ module: "manager/allocator" }) }, s),
+      },
+      {
+        name: "orchestrator",
+        run: (s) => runOrchestrator({ ...loopDeps, logger: logger.child({ module: "manager/orchestrator" }) }, s),
       },
       {
         name: "scheduler",
