@@ -53,10 +53,20 @@ export function publicService(stored: Service, opts: { insertDefaults?: boolean 
     if (opts.insertDefaults) s.Spec = insertDefaults(s.Spec);
   }
   if (s.PreviousSpec) stripTaskSpec(s.PreviousSpec.TaskTemplate);
-  // moby always writes the Endpoint struct, if only as {"Spec":{}}.
-  s.Endpoint ??= { Spec: {} };
+  s.Endpoint ??= provisionalEndpoint(stored.Spec);
   s.Endpoint.Spec ??= {};
   return s;
+}
+
+/**
+ * Until the allocator has written the service's Endpoint, show the ports the spec publishes
+ * explicitly (`service ls` reads `Endpoint.Ports`, not the spec). moby always writes the Endpoint
+ * struct, if only as {"Spec":{}}.
+ */
+function provisionalEndpoint(spec: ServiceSpec | undefined): NonNullable<Service["Endpoint"]> {
+  const endpointSpec = structuredClone(spec?.EndpointSpec ?? {});
+  const ports = (endpointSpec.Ports ?? []).filter((p) => (p.PublishedPort ?? 0) > 0);
+  return ports.length > 0 ? { Spec: endpointSpec, Ports: ports } : { Spec: endpointSpec };
 }
 
 /** A stored task as `GET /tasks` shows it: no spec version, endpoint copy or manager stamps. */
