@@ -54,9 +54,13 @@ describe("reapTasks", () => {
       want: ["r1", "r2"],
     },
     {
-      name: "tasks of deleted services",
-      tasks: [makeTask("x", makeService("gone"), { slot: 1 })],
-      want: ["x"],
+      name: "tasks of deleted services: outright, or once stopped when marked REMOVE",
+      tasks: [
+        makeTask("x", makeService("gone"), { slot: 1 }),
+        makeTask("y", makeService("gone"), { slot: 2, desired: "remove" }),
+        makeTask("z", makeService("gone"), { slot: 3, desired: "remove", state: "shutdown" }),
+      ],
+      want: ["x", "z"],
     },
     {
       name: "serviceless orphaned tasks",

@@ -1,8 +1,8 @@
 /**
  * The task reaper (SwarmKit `orchestrator/taskreaper`), pure: which tasks to delete from the store.
  * Deleting a task is what makes its node remove the container, so only stopped tasks, or tasks
- * that will never run, are deleted — except those of a service that no longer exists, which
- * SwarmKit deletes outright.
+ * that will never run, are deleted — except tasks of a service that no longer exists that were
+ * not marked REMOVE, which SwarmKit deletes outright.
  */
 import type { SwarmService, SwarmTask } from "../../api/index.ts";
 import { TaskStates } from "../../api/index.ts";
@@ -33,16 +33,16 @@ export function reapTasks(input: ReaperInput): string[] {
       if (stateOf(t) >= TaskStates.orphaned) doomed.add(t.ID);
       continue;
     }
-    if (!service) {
-      doomed.add(t.ID); // service deleted (SwarmKit's taskinit)
+    // Removed slots (scale-down, service removal) once stopped or never started.
+    const stopped = stateOf(t) < TaskStates.assigned || stateOf(t) >= TaskStates.complete;
+    if (t.DesiredState === "remove" && stopped) {
+      doomed.add(t.ID);
       continue;
     }
-    // Removed slots (scale-down, service removal) once stopped or never started.
-    if (
-      t.DesiredState === "remove" &&
-      (stateOf(t) < TaskStates.assigned || stateOf(t) >= TaskStates.complete)
-    ) {
-      doomed.add(t.ID);
+    if (!service) {
+      // Service gone: tasks it marked REMOVE wait above until they stop; any other is deleted
+      // outright, as SwarmKit's taskinit does.
+      if (t.DesiredState !== "remove") doomed.add(t.ID);
       continue;
     }
     const mode = serviceMode(service);
