@@ -133,17 +133,19 @@ export class TaskRunner {
     });
   }
 
-  private report(status: TaskStatus): void {
+  /** Records and reports a status; false when it changes nothing the manager would see. */
+  private report(status: TaskStatus): boolean {
     const prev = this.current;
     const changed = prev.State !== status.State || prev.Message !== status.Message || prev.Err !== status.Err;
     this.current = changed ? { ...status, Timestamp: timestamp(this.opts.clock) } : status;
     this.task = { ...this.task, Status: this.current };
-    if (!changed) return;
+    if (!changed) return false;
     this.opts.logger.debug(
       { "task.id": this.taskId, "state.transition": `${prev.State}->${status.State}`, err: status.Err },
       "task state changed",
     );
     this.opts.onStatus(this.taskId, this.current);
+    return true;
   }
 
   private async observe(): Promise<ObservedContainer | null | undefined> {
@@ -184,8 +186,9 @@ export class TaskRunner {
       if (this.stopped) break;
       switch (step.kind) {
         case "report":
-          this.report(step.status);
-          this.dirty = true;
+          // a report that changes nothing would only repeat itself: wait for dockerd instead
+          if (this.report(step.status)) this.dirty = true;
+          else await this.sleep(this.opts.resyncMs ?? 30_000);
           break;
         case "retry":
           this.report(step.status);
