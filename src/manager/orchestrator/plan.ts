@@ -39,6 +39,11 @@ export class Plan {
     return [...this.current.values()].sort((a, b) => (a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0));
   }
 
+  /** The same tasks in no particular order (cheaper than `tasks()`). */
+  values(): IterableIterator<SwarmTask> {
+    return this.current.values();
+  }
+
   get(id: string): SwarmTask | undefined {
     return this.current.get(id);
   }

@@ -118,9 +118,12 @@ export function restartTask(ctx: RestartContext, task: SwarmTask): void {
   }
   if (TaskStates[t.DesiredState ?? "new"] > TaskStates.complete) return; // already shut down
   plan.setDesired(t, "shutdown");
-  const slot = plan
-    .tasks()
-    .filter((o) => o.ServiceID === t.ServiceID && slotKey(service, o) === slotKey(service, t));
+  // The slot's history matters only with MaxAttempts; skip the O(tasks) scan otherwise.
+  const key = slotKey(service, t);
+  const slot =
+    (t.Spec?.RestartPolicy?.MaxAttempts ?? 0) > 0
+      ? [...plan.values()].filter((o) => o.ServiceID === t.ServiceID && slotKey(service, o) === key)
+      : [t];
   if (!shouldRestart(t, service, slot)) return;
 
   const mode = serviceMode(service);
