@@ -59,8 +59,8 @@ describe("Config fields", () => {
     ["image gets :latest", { Image: "nginx" }, { Image: "nginx:latest" }],
     [
       "image keeps a digest",
-      { Image: "nginx@sha256:" + "a".repeat(64) },
-      { Image: "nginx@sha256:" + "a".repeat(64) },
+      { Image: `nginx@sha256:${"a".repeat(64)}` },
+      { Image: `nginx@sha256:${"a".repeat(64)}` },
     ],
     ["docker.io/library is dropped", { Image: "docker.io/library/redis:7" }, { Image: "redis:7" }],
     ["registry port is not a tag", { Image: "127.0.0.1:5000/app" }, { Image: "127.0.0.1:5000/app:latest" }],

@@ -182,7 +182,7 @@ export class FakeEngine implements ContainerEngine {
   async stopContainer(nameOrId: string, timeoutSeconds?: number): Promise<void> {
     this.check(`stop ${nameOrId}`);
     const c = this.find(nameOrId);
-    if (!c || c.state !== "running") return;
+    if (c?.state !== "running") return;
     this.emit(c, "kill");
     if (!c.behaviour.hangOnStop) return this.exit(c, c.behaviour.stopExitCode ?? 0);
     const graceMs = (timeoutSeconds ?? c.req.body.StopTimeout ?? 10) * 1000;
