@@ -40,6 +40,7 @@ import { decideRoute, setRequestMeta } from "./routing.ts";
 
 export const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
 export const SHOAL_VERSION = "0.1.0";
+const IDLE_KEEPALIVE_MS = 120_000;
 
 export interface EngineApiOptions {
   /** The unix socket to serve on (a stale socket file is replaced; mode 0660). */
@@ -124,6 +125,9 @@ export class EngineApiServer {
   private newServer(): Server {
     // requestTimeout 0: uploads (build contexts, `docker load`) may take longer than node's 5 min.
     const server = createServer({ requestTimeout: 0 });
+    // Go's client keeps idle connections for 90 s and reuses them without retrying POSTs: closing
+    // them after node's default 5 s races with its next request ("EOF").
+    server.keepAliveTimeout = IDLE_KEEPALIVE_MS;
     server.on("connection", (socket: Socket) => {
       this.connections.add(socket);
       socket.once("close", () => this.connections.delete(socket));
