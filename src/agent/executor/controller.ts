@@ -72,9 +72,18 @@ function transition(input: StepInput, state: TaskStateName, message: string): St
   };
 }
 
+/**
+ * How a failure counts for a task in `state`: temporary ones (dockerd unreachable, cancelled) are
+ * retried; otherwise a task that had not reached `starting` is rejected, a later one failed.
+ */
+export function classifyFailure(state: TaskStateName, temporary: boolean): "retry" | "rejected" | "failed" {
+  if (temporary) return "retry";
+  return lt(state, "starting") ? "rejected" : "failed";
+}
+
 /** A fatal error: rejected before starting, failed from starting on; the message stays. */
 function fatal(input: StepInput, err: string): Step {
-  const state: TaskStateName = lt(input.status.State, "starting") ? "rejected" : "failed";
+  const state = classifyFailure(input.status.State, false) as TaskStateName;
   return {
     kind: "report",
     status: withContainer({ ...input.status, State: state, Err: err }, input.container),
@@ -89,7 +98,9 @@ export function exitMessage(code: number, cause?: string): string {
 function outcomeError(input: StepInput, action: ActionKind): Step | undefined {
   const o = input.outcome;
   if (o?.action !== action || !o.error) return undefined;
-  if (o.error.temporary) return { kind: "retry", status: { ...input.status, Err: o.error.message } };
+  if (classifyFailure(input.status.State, o.error.temporary) === "retry") {
+    return { kind: "retry", status: { ...input.status, Err: o.error.message } };
+  }
   return fatal(input, o.error.message);
 }
 

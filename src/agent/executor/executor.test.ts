@@ -111,3 +111,22 @@ test("describeNode reports the engine's description; logs come from the containe
   assert.deepEqual(lines, ["hello\n"]);
   await executor.stop();
 });
+
+test("a broken event stream is re-subscribed and nothing missed goes unnoticed", async () => {
+  const { executor, engine, last, clock } = setup();
+  await executor.assign([task("t1", 1), task("t2", 2)]);
+  await settle();
+  engine.breakEventStreams();
+  await settle();
+  engine.crash("web.1.t1", 2); // no one is listening: the die event is lost
+  await settle();
+  assert.equal(last("t1")?.State, "running");
+  clock.advance(1000); // re-subscribed: every runner re-inspects
+  await settle();
+  assert.equal(last("t1")?.State, "failed");
+  assert.equal(last("t1")?.Err, "task: non-zero exit (2)");
+  engine.crash("web.2.t2", 3);
+  await settle();
+  assert.equal(last("t2")?.Err, "task: non-zero exit (3)");
+  await executor.stop();
+});

@@ -158,7 +158,7 @@ export class Executor {
     this.removals.add(tracked);
   }
 
-  private subscribe(): void {
+  private subscribe(resubscribing = false): void {
     if (this.events || this.stopped) return;
     this.events = this.opts.engine.subscribeEvents(
       (e) => this.dispatch(e),
@@ -166,12 +166,20 @@ export class Executor {
         this.opts.logger.warn({ err }, "dockerd event stream broke; re-subscribing");
         this.events?.close();
         this.events = undefined;
-        // runners re-inspect so that nothing missed while the stream was down goes unnoticed
-        for (const r of this.runners.values())
-          r.notify({ action: "other", containerId: "", name: "", taskId: r.taskId });
-        this.resubscribe = this.opts.clock.setTimer(this.opts.eventRetryMs ?? 1000, () => this.subscribe());
+        this.wakeAll();
+        this.resubscribe = this.opts.clock.setTimer(this.opts.eventRetryMs ?? 1000, () =>
+          this.subscribe(true),
+        );
       },
     );
+    // events were lost while the stream was down: every runner looks at its container again
+    if (resubscribing) this.wakeAll();
+  }
+
+  private wakeAll(): void {
+    for (const r of this.runners.values()) {
+      r.notify({ action: "other", containerId: "", name: "", taskId: r.taskId });
+    }
   }
 
   private dispatch(e: ContainerEvent): void {

@@ -83,6 +83,7 @@ export class FakeEngine implements ContainerEngine {
   private readonly containers = new Map<string, FakeContainer>();
   private readonly images: Set<string> | undefined;
   private readonly subscribers = new Set<(e: ContainerEvent) => void>();
+  private readonly errorHandlers = new Map<(e: ContainerEvent) => void, (err: unknown) => void>();
   private seq = 0;
   /** While true every call fails as if dockerd were unreachable. */
   down = false;
@@ -227,9 +228,23 @@ export class FakeEngine implements ContainerEngine {
       .filter((c) => c.taskId !== "");
   }
 
-  subscribeEvents(onEvent: (e: ContainerEvent) => void): EventSubscription {
+  subscribeEvents(onEvent: (e: ContainerEvent) => void, onError: (err: unknown) => void): EventSubscription {
     this.subscribers.add(onEvent);
-    return { close: () => this.subscribers.delete(onEvent) };
+    this.errorHandlers.set(onEvent, onError);
+    return {
+      close: () => {
+        this.subscribers.delete(onEvent);
+        this.errorHandlers.delete(onEvent);
+      },
+    };
+  }
+
+  /** Breaks every event stream, as a dockerd restart does; events until re-subscription are lost. */
+  breakEventStreams(): void {
+    const handlers = [...this.errorHandlers.values()];
+    this.subscribers.clear();
+    this.errorHandlers.clear();
+    for (const h of handlers) h(new ShoalError(ErrorCode.Unavailable, "dockerd event stream ended"));
   }
 
   async *logs(nameOrId: string): AsyncIterable<LogLine> {

@@ -26,6 +26,7 @@ export {
 export {
   type ActionKind,
   type ActionOutcome,
+  classifyFailure,
   exitMessage,
   Messages,
   nextStep,

@@ -38,7 +38,10 @@ function setup(
     logger: silentLogger(),
     onStatus: (_id, s) => seen.push(s),
   });
-  engine.subscribeEvents((e) => runner.notify(e));
+  engine.subscribeEvents(
+    (e) => runner.notify(e),
+    () => undefined,
+  );
   const advance = async (ms: number, step = 100) => {
     for (let t = 0; t < ms; t += step) {
       clock.advance(Math.min(step, ms - t));
