@@ -64,7 +64,8 @@ export class Dockerd {
   forward(request: FastifyRequest, reply: FastifyReply): void {
     reply.hijack();
     const raw = request.body;
-    const body = typeof raw === "string" || Buffer.isBuffer(raw) ? Buffer.from(raw) : Buffer.alloc(0);
+    // No parsed body: fastify left the request stream unread, so it is piped as usual.
+    const body = typeof raw === "string" || Buffer.isBuffer(raw) ? Buffer.from(raw) : undefined;
     this.proxy(request.raw, reply.raw, requestMeta(request.raw).originalUrl, body);
   }
 

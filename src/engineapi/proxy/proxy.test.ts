@@ -181,6 +181,11 @@ describe("proxy to dockerd", () => {
     assert.equal((JSON.parse(a.body) as { echoed: string }).echoed, bridge);
     assert.equal(h.dockerd.requests.at(-1)?.url, "/v1.41/networks/create");
 
+    // No body at all: the (empty) request stream itself is forwarded.
+    const empty = await call(h.socketPath, "POST", "/v1.41/networks/create");
+    assert.equal(empty.status, 201);
+    assert.equal((JSON.parse(empty.body) as { echoed: string }).echoed, "");
+
     const count = h.dockerd.requests.length;
     const overlay = JSON.stringify({ Name: "ov", Driver: "overlay" });
     const off = await call(h.socketPath, "POST", "/v1.41/networks/create", { body: overlay });
