@@ -18,6 +18,8 @@ import type {
   TaskContainerSummary,
 } from "./types.ts";
 
+const WAKING_EVENTS = new Set<ContainerEvent["action"]>(["start", "die", "oom", "health_status", "destroy"]);
+
 export interface ExecutorOptions {
   engine: ContainerEngine;
   /** This node's ID: containers are labelled with it and adoption only looks at its own. */
@@ -182,7 +184,9 @@ export class Executor {
     }
   }
 
+  /** Only events that can change a task's state wake its runner (healthcheck execs do not). */
   private dispatch(e: ContainerEvent): void {
+    if (!WAKING_EVENTS.has(e.action)) return;
     this.runners.get(e.taskId)?.notify(e);
   }
 }
