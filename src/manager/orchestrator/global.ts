@@ -10,8 +10,8 @@ import { TaskStates } from "../../api/index.ts";
 import { desiredOf, invalidNode, nodeMatches, stateOf, tryParseConstraints } from "../common/index.ts";
 import { Plan } from "./plan.ts";
 import type { ReconcileInput, ReplicatedDecisions } from "./replicated.ts";
-import { restartTask, startDelayedTasks, updatableTasksInSlot } from "./restart.ts";
-import { newTask } from "./task.ts";
+import { restartTask, settleSlot, startDelayedTasks, updatableTasksInSlot } from "./restart.ts";
+import { newTask, slotKey } from "./task.ts";
 
 /** Nodes a global service may run on at all: SwarmKit drops drained and down nodes from its set. */
 export const globalEligible = (node: Node): boolean =>
@@ -23,7 +23,7 @@ export function serviceConstraintsMatch(service: SwarmService, node: Node): bool
 
 export function reconcileGlobal(input: ReconcileInput): ReplicatedDecisions {
   const { service, nodes, ids } = input;
-  const plan = new Plan(input.tasks, input.now);
+  const plan = new Plan(input.tasks, input.now, (t) => slotKey(service, t));
 
   for (const t of plan.tasks()) {
     if (!t.NodeID || !nodes.has(t.NodeID)) plan.delete(t.ID); // its node was removed
@@ -44,7 +44,12 @@ export function reconcileGlobal(input: ReconcileInput): ReplicatedDecisions {
     byNode.set(t.NodeID as string, [...(byNode.get(t.NodeID as string) ?? []), t]);
   const slots: SwarmTask[][] = [];
   for (const node of [...nodes.values()].sort((a, b) => (a.ID < b.ID ? -1 : 1))) {
-    const updatable = updatableTasksInSlot(byNode.get(node.ID) ?? [], service);
+    const updatable = settleSlot(
+      plan,
+      service,
+      updatableTasksInSlot(byNode.get(node.ID) ?? [], service),
+      nodes,
+    );
     if (!globalEligible(node) || !serviceConstraintsMatch(service, node)) {
       for (const t of updatable) plan.setDesired(t, "shutdown");
       continue;

@@ -29,6 +29,7 @@ export {
   restartCondition,
   restartDelayMs,
   restartTask,
+  settleSlot,
   shouldRestart,
   startDelayedTasks,
   updatableTasksInSlot,

@@ -16,7 +16,7 @@ import { serviceConstraintsMatch } from "./global.ts";
 import { type Decisions, Plan } from "./plan.ts";
 import type { ReconcileInput } from "./replicated.ts";
 import { restartTask, startDelayedTasks } from "./restart.ts";
-import { newTask } from "./task.ts";
+import { newTask, slotKey } from "./task.ts";
 
 const iterationOf = (input: ReconcileInput): number => input.service.JobStatus?.JobIteration?.Index ?? 0;
 
@@ -31,7 +31,7 @@ function removeOldIterations(plan: Plan, tasks: readonly SwarmTask[], iteration:
 export function reconcileReplicatedJob(input: ReconcileInput): Decisions {
   const { service, nodes, ids } = input;
   const iteration = iterationOf(input);
-  const plan = new Plan(input.tasks, input.now);
+  const plan = new Plan(input.tasks, input.now, (t) => slotKey(service, t));
   let running = 0;
   let complete = 0;
   const usedSlots = new Set<number>();
@@ -66,7 +66,7 @@ export function reconcileReplicatedJob(input: ReconcileInput): Decisions {
 export function reconcileGlobalJob(input: ReconcileInput): Decisions {
   const { service, nodes, ids } = input;
   const iteration = iterationOf(input);
-  const plan = new Plan(input.tasks, input.now);
+  const plan = new Plan(input.tasks, input.now, (t) => slotKey(service, t));
   const candidates: string[] = [];
   const invalid: string[] = [];
   for (const node of [...nodes.values()].sort((a, b) => (a.ID < b.ID ? -1 : 1))) {

@@ -25,13 +25,32 @@ export class Plan {
   private readonly created = new Set<string>();
   private readonly updated = new Set<string>();
   private readonly deleted = new Set<string>();
+  private readonly bySlot = new Map<string, Set<string>>();
   private wake: number | undefined;
 
+  /**
+   * `slotOf` names the slot a task belongs to (the reconcilers pass `slotKey`); the default, the
+   * slot number, is right for replicated services and replicated jobs.
+   */
   constructor(
     tasks: Iterable<SwarmTask>,
     readonly now: number,
+    readonly slotOf: (t: SwarmTask) => string = (t) => `slot:${t.Slot ?? 0}`,
   ) {
-    for (const t of tasks) this.current.set(t.ID, t);
+    for (const t of tasks) this.add(t);
+  }
+
+  private add(t: SwarmTask): void {
+    this.current.set(t.ID, t);
+    const key = this.slotOf(t);
+    const ids = this.bySlot.get(key);
+    if (ids) ids.add(t.ID);
+    else this.bySlot.set(key, new Set([t.ID]));
+  }
+
+  /** The tasks of one slot as they will be after the decisions so far. */
+  slot(key: string): SwarmTask[] {
+    return [...(this.bySlot.get(key) ?? [])].flatMap((id) => this.current.get(id) ?? []);
   }
 
   /** The tasks as they will be after the decisions so far, in ID order. */
@@ -49,7 +68,7 @@ export class Plan {
   }
 
   create(t: SwarmTask): void {
-    this.current.set(t.ID, t);
+    this.add(t);
     this.created.add(t.ID);
   }
 
@@ -69,7 +88,10 @@ export class Plan {
   }
 
   delete(id: string): void {
-    if (!this.current.delete(id)) return;
+    const t = this.current.get(id);
+    if (!t) return;
+    this.current.delete(id);
+    this.bySlot.get(this.slotOf(t))?.delete(id);
     if (this.created.delete(id)) return;
     this.updated.delete(id);
     this.deleted.add(id);

@@ -117,6 +117,51 @@ describe("reconcileReplicated: restarts", () => {
     assert.equal(d.create.length, 1);
   });
 
+  it("never a second replacement: a failed task whose replacement exists is only shut down", () => {
+    const svc = makeService("svc", { replicas: 1 });
+    const old = makeTask("a", svc, { slot: 1, node: "n1", state: "failed" });
+    const held: SwarmTask = {
+      ...makeTask("b", svc, { slot: 1, state: "new" }),
+      DesiredState: "ready",
+      DelayedStart: { NotBefore: new Date(T0 + 3000).toISOString() },
+    };
+    const d = reconcileReplicated({
+      service: svc,
+      tasks: [old, held],
+      nodes: N,
+      now: T0,
+      ids: new SeededIds(1),
+    });
+    assert.deepEqual(desired(d.update), { a: "shutdown" });
+    assert.deepEqual(d.create, []);
+    assert.equal(d.wakeAt, T0 + 3000);
+  });
+
+  it("a slot with two running tasks keeps the newest up-to-date one", () => {
+    const svc = makeService("svc", { replicas: 1 });
+    const d = reconcileReplicated({
+      service: svc,
+      tasks: [
+        makeTask("old", svc, { slot: 1, node: "n1", createdAt: T0 - 2000 }),
+        makeTask("new", svc, { slot: 1, node: "n2", createdAt: T0 - 1000 }),
+        makeTask("stale", svc, {
+          slot: 1,
+          node: "n3",
+          createdAt: T0,
+          spec: { ContainerSpec: { Image: "old" } },
+        }),
+      ],
+      nodes: N,
+      now: T0,
+      ids: new SeededIds(1),
+    });
+    assert.deepEqual(desired(d.update), { old: "shutdown", stale: "shutdown" });
+    assert.deepEqual(
+      d.slots.map((s) => s.map((t) => t.ID)),
+      [["new"]],
+    );
+  });
+
   it("a held replacement is started once its delay is over", () => {
     const svc = makeService("svc", { replicas: 1 });
     const old = makeTask("a", svc, { slot: 1, node: "n1", state: "failed", desired: "shutdown" });

@@ -10,8 +10,8 @@ import { TaskStates } from "../../api/index.ts";
 import type { Ids } from "../../base/index.ts";
 import { desiredOf, invalidNode, stateOf } from "../common/index.ts";
 import { type Decisions, Plan } from "./plan.ts";
-import { restartTask, startDelayedTasks, updatableTasksInSlot } from "./restart.ts";
-import { newTask } from "./task.ts";
+import { restartTask, settleSlot, startDelayedTasks, updatableTasksInSlot } from "./restart.ts";
+import { newTask, slotKey } from "./task.ts";
 
 export interface ReconcileInput {
   service: SwarmService;
@@ -39,7 +39,7 @@ const isLive = (t: SwarmTask): boolean =>
 
 export function reconcileReplicated(input: ReconcileInput): ReplicatedDecisions {
   const { service, nodes, ids } = input;
-  const plan = new Plan(input.tasks, input.now);
+  const plan = new Plan(input.tasks, input.now, (t) => slotKey(service, t));
   for (const t of plan.tasks()) if (needsRestart(t, nodes)) restartTask({ plan, service, nodes, ids }, t);
   startDelayedTasks(plan, nodes);
 
@@ -48,7 +48,7 @@ export function reconcileReplicated(input: ReconcileInput): ReplicatedDecisions 
   const runnable = new Map<number, SwarmTask[]>();
   const dead = new Map<number, SwarmTask[]>();
   for (const [slot, tasks] of bySlot) {
-    const updatable = updatableTasksInSlot(tasks, service);
+    const updatable = settleSlot(plan, service, updatableTasksInSlot(tasks, service), nodes);
     if (updatable.length > 0) runnable.set(slot, updatable);
     else dead.set(slot, tasks);
   }

@@ -10,7 +10,15 @@
 import type { Node, SwarmService, SwarmTask } from "../../api/index.ts";
 import { TaskStates } from "../../api/index.ts";
 import { type Ids, NANOS_PER_MS } from "../../base/index.ts";
-import { isJobMode, isoTime, parseTime, serviceMode, stateOf, taskTimestamp } from "../common/index.ts";
+import {
+  isJobMode,
+  isoTime,
+  isTaskDirty,
+  parseTime,
+  serviceMode,
+  stateOf,
+  taskTimestamp,
+} from "../common/index.ts";
 import type { Plan } from "./plan.ts";
 import { byCreation, byTimestamp, newTask, sameSpecVersion, slotKey } from "./task.ts";
 
@@ -61,6 +69,19 @@ export function updatableTasksInSlot(slot: readonly SwarmTask[], service: SwarmS
   if (service.UpdateStatus?.State === "rollback_started") return [];
   const newest = [...slot].sort(byTimestamp).at(-1) as SwarmTask;
   return shouldRestart(newest, service, slot) ? [] : [newest];
+}
+
+/**
+ * Does `o` already hold the slot `t` is leaving: desired ≤ RUNNING; for jobs, a task of the same
+ * iteration with desired ≤ COMPLETE that has not completed.
+ */
+function holdsSlot(o: SwarmTask, t: SwarmTask, service: SwarmService): boolean {
+  if (!isJobMode(serviceMode(service))) return TaskStates[o.DesiredState ?? "new"] <= TaskStates.running;
+  return (
+    o.JobIteration?.Index === t.JobIteration?.Index &&
+    TaskStates[o.DesiredState ?? "new"] <= TaskStates.complete &&
+    o.Status?.State !== "complete"
+  );
 }
 
 /** When a held (desired READY) task may start, or undefined if it is not held. */
@@ -118,13 +139,11 @@ export function restartTask(ctx: RestartContext, task: SwarmTask): void {
   }
   if (TaskStates[t.DesiredState ?? "new"] > TaskStates.complete) return; // already shut down
   plan.setDesired(t, "shutdown");
-  // The slot's history matters only with MaxAttempts; skip the O(tasks) scan otherwise.
-  const key = slotKey(service, t);
-  const slot =
-    (t.Spec?.RestartPolicy?.MaxAttempts ?? 0) > 0
-      ? [...plan.values()].filter((o) => o.ServiceID === t.ServiceID && slotKey(service, o) === key)
-      : [t];
+  const slot = plan.slot(slotKey(service, t));
   if (!shouldRestart(t, service, slot)) return;
+  // Never a second replacement: if the slot already has a runnable task (a replacement whose
+  // creation committed while this task's shutdown did not), shutting this one down is enough.
+  if (slot.some((o) => o.ID !== t.ID && holdsSlot(o, t, service))) return;
 
   const mode = serviceMode(service);
   const place =
@@ -140,4 +159,27 @@ export function restartTask(ctx: RestartContext, task: SwarmTask): void {
     ...(waitStop ? { WaitForTask: t.ID, Deadline: isoTime(plan.now + OLD_TASK_TIMEOUT_MS) } : {}),
   };
   plan.create(replacement);
+}
+
+/**
+ * A slot with more than one runnable task (a start-first update, or writes that lost a race)
+ * keeps one task once an up-to-date one is observed RUNNING: the newest such task stays and the
+ * others are shut down — what SwarmKit's updater does for such slots ("use the existing task").
+ * Returns the slot's runnable tasks after this.
+ */
+export function settleSlot(
+  plan: Plan,
+  service: SwarmService,
+  slot: SwarmTask[],
+  nodes: ReadonlyMap<string, Node>,
+): SwarmTask[] {
+  if (slot.length < 2) return slot;
+  const keep = slot
+    .filter((t) => t.DesiredState === "running" && t.Status?.State === "running")
+    .filter((t) => !isTaskDirty(service, t, t.NodeID ? nodes.get(t.NodeID) : undefined))
+    .sort(byCreation)
+    .at(-1);
+  if (!keep) return slot;
+  for (const t of slot) if (t.ID !== keep.ID) plan.setDesired(t, "shutdown");
+  return [plan.get(keep.ID) ?? keep];
 }
