@@ -36,6 +36,7 @@ const arbServiceSpec = fc.record({
   zone: fc.constantFrom(undefined, "a", "b"),
   maxReplicas: fc.constantFrom(0, 0, 1, 2),
   spread: fc.boolean(),
+  hostPort: fc.constantFrom(undefined, undefined, 8080, 9090),
   replicas: fc.integer({ min: 1, max: 25 }),
 });
 
@@ -69,7 +70,7 @@ function pendingTasks(services: ServiceSpecArb[]): SwarmTask[] {
 }
 
 describe("schedule: properties", () => {
-  it("never places on a node failing a filter, never over-commits, never exceeds MaxReplicas", () => {
+  it("never places on a node failing a filter, over-commits, exceeds MaxReplicas or reuses a host port", () => {
     fc.assert(
       fc.property(arbCluster, ([nodes, services]) => {
         const tasks = pendingTasks(services);
@@ -93,6 +94,14 @@ describe("schedule: properties", () => {
         for (const info of infos.values()) {
           assert.ok(info.available.nanoCPUs >= 0, `cpu over-committed on ${info.id}`);
           assert.ok(info.available.memoryBytes >= 0, `memory over-committed on ${info.id}`);
+        }
+        const ports = new Set<string>();
+        for (const t of after) {
+          for (const p of t.Endpoint?.Spec?.Ports ?? []) {
+            const key = `${t.NodeID}/${p.PublishedPort}`;
+            assert.ok(!ports.has(key), `host port ${key} taken twice`);
+            ports.add(key);
+          }
         }
         services.forEach((s, si) => {
           if (!s.maxReplicas) return;
