@@ -16,8 +16,11 @@ function tempDir(): string {
 
 describe("EngineApiServer lifecycle", () => {
   it("serves a 0660 socket and optional TCP; stop() is idempotent and removes the socket", async () => {
-    const h = await startHarness({ tcp: true });
+    // gid 1 ("daemon") stands in for the docker group; chown to another group needs root.
+    const gid = process.getuid?.() === 0 ? 1 : undefined;
+    const h = await startHarness({ tcp: true, ...(gid !== undefined ? { socketGid: gid } : {}) });
     assert.equal(statSync(h.socketPath).mode & 0o777, 0o660);
+    if (gid !== undefined) assert.equal(statSync(h.socketPath).gid, gid);
     const tcp = h.server.tcpAddress();
     assert.ok(tcp && tcp.port > 0);
     const pong = await new Promise<number>((resolve, reject) =>

@@ -26,7 +26,7 @@
  *    fastify; requests you decide not to handle go on with `deps.dockerd.forward(request, reply)`.
  */
 import { existsSync, lstatSync, unlinkSync } from "node:fs";
-import { chmod } from "node:fs/promises";
+import { chmod, chown } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
@@ -53,6 +53,8 @@ export interface EngineApiOptions {
   logger: Logger;
   /** Shown by `docker version`; default SHOAL_VERSION. */
   shoalVersion?: string;
+  /** Group owning the socket (e.g. the `docker` group's gid, as dockerd does); default unchanged. */
+  socketGid?: number;
 }
 
 /** Serves the Engine API; see the comment at the top of this file. */
@@ -93,6 +95,8 @@ export class EngineApiServer {
     await listen(app.server, this.options.socketPath);
     this.ownsSocket = true;
     await chmod(this.options.socketPath, 0o660);
+    if (this.options.socketGid !== undefined)
+      await chown(this.options.socketPath, process.getuid?.() ?? 0, this.options.socketGid);
     if (this.options.tcp) {
       const tcpServer = this.newServer();
       this.servers.push(tcpServer);

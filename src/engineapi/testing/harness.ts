@@ -16,7 +16,9 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(opts: { manager?: boolean; tcp?: boolean } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { manager?: boolean; tcp?: boolean; socketGid?: number } = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), "shoal-engineapi-"));
   const socketPath = join(dir, "shoal.sock");
   const dockerd = new FakeDockerd();
@@ -29,6 +31,7 @@ export async function startHarness(opts: { manager?: boolean; tcp?: boolean } = 
     backend,
     logger,
     shoalVersion: "9.9.9",
+    ...(opts.socketGid !== undefined ? { socketGid: opts.socketGid } : {}),
     ...(opts.tcp ? { tcp: { host: "127.0.0.1", port: 0 } } : {}),
   });
   await server.start();
