@@ -244,6 +244,48 @@ describe("schedule: ranking", () => {
     assert.deepEqual(Object.fromEntries(perZone), { a: 2, b: 2, "": 2 });
   });
 
+  it("SwarmKit's TestMultiplePreferences: az then rack, with memory and generic resources", () => {
+    const node = (id: string, az: string, rack: string, mem: number, apples: number): Node => {
+      const n = makeNode(id, { labels: { az, rack }, nanoCPUs: 1e9, memoryBytes: mem });
+      const resources = n.Description?.Resources ?? {};
+      resources.GenericResources = [{ DiscreteResourceSpec: { Kind: "apple", Value: apples } }];
+      return n;
+    };
+    const ns = [
+      node("id0", "az1", "rack1", 1e8, 1),
+      node("id1", "az1", "rack1", 1e9, 10),
+      node("id2", "az2", "rack1", 1e9, 6),
+      node("id3", "az2", "rack1", 1e9, 6),
+      node("id4", "az2", "rack1", 1e9, 6),
+      node("id5", "az2", "rack2", 1e9, 6),
+      node("id6", "az2", "rack2", 1e9, 6),
+    ];
+    const spec: TaskSpec = {
+      Resources: {
+        Reservations: {
+          MemoryBytes: 2e8,
+          GenericResources: [{ DiscreteResourceSpec: { Kind: "apple", Value: 2 } }],
+        },
+      },
+      Placement: {
+        Preferences: [
+          { Spread: { SpreadDescriptor: "node.labels.az" } },
+          { Spread: { SpreadDescriptor: "node.labels.rack" } },
+        ],
+      },
+    };
+    const tasks = Array.from({ length: 12 }, (_, i) => pending(`t1-${i}`, spec, { slot: i + 1 }));
+    const d = schedule({ nodes: ns, tasks, now: NOW });
+    const per = (id: string) => [...d.assignments.values()].filter((n) => n === id).length;
+    assert.equal(d.assignments.size, 12);
+    assert.equal(per("id0"), 0); // too little memory
+    assert.equal(per("id1"), 5); // half would be 6; it fits 5
+    const rack1 = per("id2") + per("id3") + per("id4");
+    const rack2 = per("id5") + per("id6");
+    assert.ok((rack1 === 4 && rack2 === 3) || (rack1 === 3 && rack2 === 4), `${rack1}/${rack2}`);
+    for (const id of ["id2", "id3", "id4", "id5", "id6"]) assert.ok(per(id) >= 1 && per(id) <= 2, id);
+  });
+
   it("avoids a node where the service keeps failing", () => {
     const svc = makeService("svc");
     const failed = [1, 2, 3, 4, 5].map((i) =>
