@@ -49,6 +49,31 @@ describe("reconcileReplicated: scaling", () => {
     assert.deepEqual(d.create, []);
   });
 
+  it("SwarmKit's TestReplicatedScaleDown: 7 → 6 → 4 → 2", () => {
+    const placed: Array<[string, TaskOptions]> = [
+      ["task1", { slot: 1, node: "n1", state: "starting" }],
+      ["task2", { slot: 2, node: "n2" }],
+      ["task3", { slot: 3, node: "n2" }],
+      ["task4", { slot: 4, node: "n3" }],
+      ["task5", { slot: 5, node: "n3" }],
+      ["task6", { slot: 6, node: "n3" }],
+      ["task7", { slot: 7, state: "new" }],
+    ];
+    const svc = makeService("svc", { replicas: 6 });
+    let tasks = placed.map(([id, o]) => makeTask(id, svc, o));
+    const step = (replicas: number): string[] => {
+      const service = makeService("svc", { replicas });
+      const d = reconcileReplicated({ service, tasks, nodes: N, now: T0, ids: new SeededIds(1) });
+      const gone = new Set(d.delete);
+      const updated = new Map(d.update.map((t) => [t.ID, t]));
+      tasks = tasks.filter((t) => !gone.has(t.ID)).map((t) => updated.get(t.ID) ?? t);
+      return d.update.filter((t) => t.DesiredState === "remove").map((t) => t.ID);
+    };
+    assert.deepEqual(step(6), ["task7"]); // not assigned yet
+    assert.deepEqual(step(4), ["task5", "task6"]); // node3 holds the most; lowest slot stays
+    assert.deepEqual(step(2), ["task1", "task3"]); // task1 is not running; node2 keeps task2
+  });
+
   it("steady state: nothing to do", () => {
     const d = reconcile(2, [
       ["a", { slot: 1, node: "n1" }],
