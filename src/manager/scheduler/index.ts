@@ -4,6 +4,8 @@
  * nowhere; `enforceConstraints` finds the tasks a changed node can no longer hold.
  */
 export { ERR_NO_LONGER_MEETS, enforceConstraints, MSG_ENFORCER_REJECTED } from "./enforcer.ts";
+export type { EnforcerDeps } from "./enforcer-controller.ts";
+export { enforceNode, runConstraintEnforcer } from "./enforcer-controller.ts";
 export type { Filter, Requirements } from "./filters.ts";
 export { FILTERS, requirementsOf } from "./filters.ts";
 export type { NodeInfo } from "./nodeinfo.ts";
