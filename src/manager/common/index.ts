@@ -12,7 +12,7 @@ export {
   parseConstraints,
   tryParseConstraints,
 } from "./constraint.ts";
-export { canonicalJson, specsEqual } from "./spec.ts";
+export { canonicalJson, groupBy, specsEqual } from "./spec.ts";
 export { isTaskDirty } from "./task-dirty.ts";
 export type { Reservations, ServiceMode } from "./tasks.ts";
 export {

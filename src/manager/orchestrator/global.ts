@@ -7,7 +7,14 @@
  */
 import type { Node, SwarmService, SwarmTask } from "../../api/index.ts";
 import { TaskStates } from "../../api/index.ts";
-import { desiredOf, invalidNode, nodeMatches, stateOf, tryParseConstraints } from "../common/index.ts";
+import {
+  desiredOf,
+  groupBy,
+  invalidNode,
+  nodeMatches,
+  stateOf,
+  tryParseConstraints,
+} from "../common/index.ts";
 import { Plan } from "./plan.ts";
 import type { ReconcileInput, ReplicatedDecisions } from "./replicated.ts";
 import { restartTask, settleSlot, startDelayedTasks, updatableTasksInSlot } from "./restart.ts";
@@ -39,9 +46,7 @@ export function reconcileGlobal(input: ReconcileInput): ReplicatedDecisions {
   }
   startDelayedTasks(plan, nodes);
 
-  const byNode = new Map<string, SwarmTask[]>();
-  for (const t of plan.tasks())
-    byNode.set(t.NodeID as string, [...(byNode.get(t.NodeID as string) ?? []), t]);
+  const byNode = groupBy(plan.tasks(), (t) => t.NodeID ?? "");
   const slots: SwarmTask[][] = [];
   for (const node of [...nodes.values()].sort((a, b) => (a.ID < b.ID ? -1 : 1))) {
     const updatable = settleSlot(

@@ -49,7 +49,9 @@ export function reapTasks(input: ReaperInput): string[] {
     if (mode !== "replicated" && mode !== "global") continue; // job history is not trimmed
     const key =
       mode === "global" ? `${t.ServiceID}/node/${t.NodeID ?? ""}` : `${t.ServiceID}/slot/${t.Slot ?? 0}`;
-    slots.set(key, [...(slots.get(key) ?? []), t]);
+    const list = slots.get(key);
+    if (list) list.push(t);
+    else slots.set(key, [t]);
   }
   for (const slot of slots.values()) {
     const service = input.services.get(slot[0]?.ServiceID as string) as SwarmService;

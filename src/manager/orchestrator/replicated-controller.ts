@@ -12,7 +12,7 @@
 import type { Node, SwarmService, SwarmTask } from "../../api/index.ts";
 import { type Clock, type Ids, type Logger, SequenceConflictError } from "../../base/index.ts";
 import type { ReadTx, Store, WriteTx } from "../../store/types.ts";
-import { serviceMode } from "../common/index.ts";
+import { groupBy, serviceMode } from "../common/index.ts";
 import { runControllerLoop, type StepResult } from "../common/loop.ts";
 import type { Decisions } from "./plan.ts";
 import { reconcileReplicated } from "./replicated.ts";
@@ -33,11 +33,7 @@ interface Snapshot {
 }
 
 function readSnapshot(tx: ReadTx): Snapshot {
-  const tasksByService = new Map<string, SwarmTask[]>();
-  for (const t of tx.list("tasks")) {
-    const key = t.ServiceID ?? "";
-    tasksByService.set(key, [...(tasksByService.get(key) ?? []), t]);
-  }
+  const tasksByService = groupBy(tx.list("tasks"), (t) => t.ServiceID ?? "");
   return {
     services: tx.list("services").filter((s) => serviceMode(s) === "replicated"),
     nodes: new Map(tx.list("nodes").map((n) => [n.ID, n])),

@@ -8,7 +8,7 @@
 import type { Node, SwarmService, SwarmTask } from "../../api/index.ts";
 import { TaskStates } from "../../api/index.ts";
 import type { Ids } from "../../base/index.ts";
-import { desiredOf, invalidNode, stateOf } from "../common/index.ts";
+import { desiredOf, groupBy, invalidNode, stateOf } from "../common/index.ts";
 import { type Decisions, Plan } from "./plan.ts";
 import { restartTask, settleSlot, startDelayedTasks, updatableTasksInSlot } from "./restart.ts";
 import { newTask, slotKey } from "./task.ts";
@@ -43,8 +43,7 @@ export function reconcileReplicated(input: ReconcileInput): ReplicatedDecisions 
   for (const t of plan.tasks()) if (needsRestart(t, nodes)) restartTask({ plan, service, nodes, ids }, t);
   startDelayedTasks(plan, nodes);
 
-  const bySlot = new Map<number, SwarmTask[]>();
-  for (const t of plan.tasks()) bySlot.set(t.Slot ?? 0, [...(bySlot.get(t.Slot ?? 0) ?? []), t]);
+  const bySlot = groupBy(plan.tasks(), (t) => t.Slot ?? 0);
   const runnable = new Map<number, SwarmTask[]>();
   const dead = new Map<number, SwarmTask[]>();
   for (const [slot, tasks] of bySlot) {
