@@ -22,9 +22,10 @@ export type { ReconcileInput, ReplicatedDecisions } from "./replicated.ts";
 export { needsRestart, reconcileReplicated, scaleDownOrder } from "./replicated.ts";
 export type { ReplicatedControllerDeps } from "./replicated-controller.ts";
 export { replicatedStep, runReplicatedOrchestrator, unitsFor } from "./replicated-controller.ts";
-export type { RestartCondition, RestartContext } from "./restart.ts";
+export type { RestartCondition, RestartContext, RestartDecision, RestartQuestion } from "./restart.ts";
 export {
   DEFAULT_RESTART_DELAY_MS,
+  decideRestart,
   OLD_TASK_TIMEOUT_MS,
   restartCondition,
   restartDelayMs,

@@ -4,7 +4,13 @@ import type { Node, SwarmService, SwarmTask, TaskSpec } from "../../api/index.ts
 import { SeededIds } from "../../base/index.ts";
 import { makeNode, makeService, makeTask } from "../common/fixtures.ts";
 import { Plan } from "./plan.ts";
-import { restartTask, shouldRestart, startDelayedTasks } from "./restart.ts";
+import {
+  decideRestart,
+  type RestartDecision,
+  restartTask,
+  shouldRestart,
+  startDelayedTasks,
+} from "./restart.ts";
 
 const T0 = Date.UTC(2026, 0, 1, 12);
 const SEC = 1000;
@@ -210,4 +216,85 @@ describe("restartTask and delayed start", () => {
     assert.equal(later.create.length, 1);
     assert.equal(later.update[0]?.DesiredState, "shutdown");
   });
+});
+
+describe("decideRestart", () => {
+  const svc = svcWith(undefined);
+  const onceOnly = svcWith({ MaxAttempts: 1 });
+  const failed = makeTask("t", svc, { slot: 1, node: "n1", state: "failed" });
+  const running = makeTask("t", svc, { slot: 1, node: "n1" });
+  const table: Array<{
+    name: string;
+    task: SwarmTask;
+    service?: SwarmService;
+    slot?: SwarmTask[];
+    node?: Node;
+    heldUntil?: number;
+    want: RestartDecision;
+  }> = [
+    {
+      name: "failed: replace after the delay",
+      task: failed,
+      node: makeNode("n1"),
+      want: { action: "replace", notBefore: T0 + 5 * SEC },
+    },
+    {
+      name: "running on a drained node: no delay, wait for it",
+      task: running,
+      node: makeNode("n1", { availability: "drain" }),
+      want: { action: "replace", notBefore: T0, waitForTask: "t", deadline: T0 + 60 * SEC },
+    },
+    {
+      name: "running on a down node: delay, no wait",
+      task: running,
+      node: makeNode("n1", { state: "down" }),
+      want: { action: "replace", notBefore: T0 + 5 * SEC },
+    },
+    {
+      name: "node deleted: delay, wait (the timeout ends it)",
+      task: running,
+      want: { action: "replace", notBefore: T0 + 5 * SEC, waitForTask: "t", deadline: T0 + 60 * SEC },
+    },
+    {
+      name: "still in its own delay",
+      task: failed,
+      heldUntil: T0 + 2 * SEC,
+      want: { action: "later", at: T0 + 2 * SEC },
+    },
+    { name: "already shut down", task: { ...failed, DesiredState: "shutdown" }, want: { action: "none" } },
+    {
+      name: "policy says no (the task's own policy)",
+      task: makeTask("t", svcWith({ Condition: "none" }), { slot: 1, node: "n1", state: "failed" }),
+      want: { action: "shutdown" },
+    },
+    {
+      name: "MaxAttempts used up",
+      task: makeTask("b", onceOnly, { slot: 1, state: "failed", createdAt: T0 }),
+      service: onceOnly,
+      slot: [
+        makeTask("a", onceOnly, { slot: 1, state: "failed", desired: "shutdown", createdAt: T0 - SEC }),
+        makeTask("b", onceOnly, { slot: 1, state: "failed", createdAt: T0 }),
+      ],
+      want: { action: "shutdown" },
+    },
+    {
+      name: "slot already has a replacement",
+      task: failed,
+      slot: [failed, { ...makeTask("r", svc, { slot: 1, state: "new" }), DesiredState: "ready" }],
+      want: { action: "shutdown" },
+    },
+  ];
+  for (const c of table) {
+    it(c.name, () => {
+      const got = decideRestart({
+        task: c.task,
+        service: c.service ?? svc,
+        slot: c.slot ?? [c.task],
+        now: T0,
+        ...(c.node ? { node: c.node } : {}),
+        ...(c.heldUntil !== undefined ? { heldUntil: c.heldUntil } : {}),
+      });
+      assert.deepEqual(got, c.want);
+    });
+  }
 });

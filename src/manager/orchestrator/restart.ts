@@ -124,39 +124,79 @@ export interface RestartContext {
   ids: Ids;
 }
 
+/** What the restart supervisor does with a task that stopped or lost its node. */
+export type RestartDecision =
+  /** It is itself a held replacement still waiting out its delay: decide again at `at`. */
+  | { action: "later"; at: number }
+  /** Already shut down: nothing to do. */
+  | { action: "none" }
+  /** Shut it down, no replacement (the policy says no, or the slot already has one). */
+  | { action: "shutdown" }
+  /** Shut it down and create a replacement held until `notBefore` (and the old task's stop). */
+  | { action: "replace"; notBefore: number; waitForTask?: string; deadline?: number };
+
+export interface RestartQuestion {
+  task: SwarmTask;
+  service: SwarmService;
+  /** Every task of the task's slot (its node, for global modes), the task included. */
+  slot: readonly SwarmTask[];
+  /** The task's node, if it has one and it still exists. */
+  node?: Node;
+  now: number;
+  /** When the task itself, if held at desired READY, may start (see `startDelayedTasks`). */
+  heldUntil?: number;
+}
+
 /**
- * SwarmKit `Restart`: shut the task down and, if the policy allows, create its held replacement.
- * A task still waiting out its own delay is restarted only when that delay is over (this stops
- * tight loops, e.g. an image that cannot be pulled).
+ * SwarmKit `Restart` as a decision: restart now (replacement held for the delay: none when the old
+ * node is drained; waiting at most a minute for the old task to stop unless it already has or its
+ * node is down), restart later (the task is still in its own delay: no tight loops, e.g. an image
+ * that cannot be pulled), or do not restart.
  */
+export function decideRestart(q: RestartQuestion): RestartDecision {
+  const { task: t, service, slot, node, now } = q;
+  if (q.heldUntil !== undefined && q.heldUntil > now) return { action: "later", at: q.heldUntil };
+  if (TaskStates[t.DesiredState ?? "new"] > TaskStates.complete) return { action: "none" };
+  if (!shouldRestart(t, service, slot)) return { action: "shutdown" };
+  // Never a second replacement: if the slot already has a runnable task (a replacement whose
+  // creation committed while this task's shutdown did not), shutting this one down is enough.
+  if (slot.some((o) => o.ID !== t.ID && holdsSlot(o, t, service))) return { action: "shutdown" };
+  const delay = node?.Spec?.Availability === "drain" ? 0 : restartDelayMs(t);
+  const waitStop = node?.Status?.State !== "down" && stateOf(t) <= TaskStates.running;
+  return {
+    action: "replace",
+    notBefore: now + delay,
+    ...(waitStop ? { waitForTask: t.ID, deadline: now + OLD_TASK_TIMEOUT_MS } : {}),
+  };
+}
+
+/** Applies `decideRestart` to a plan: the old task to desired SHUTDOWN, its held replacement. */
 export function restartTask(ctx: RestartContext, task: SwarmTask): void {
   const { plan, service, nodes } = ctx;
   const t = plan.get(task.ID) ?? task;
-  const due = startTime(t, plan, nodes);
-  if (due !== undefined && due > plan.now) {
-    plan.wakeAt(due);
-    return;
-  }
-  if (TaskStates[t.DesiredState ?? "new"] > TaskStates.complete) return; // already shut down
+  const node = t.NodeID ? nodes.get(t.NodeID) : undefined;
+  const heldUntil = startTime(t, plan, nodes);
+  const d = decideRestart({
+    task: t,
+    service,
+    slot: plan.slot(slotKey(service, t)),
+    now: plan.now,
+    ...(node ? { node } : {}),
+    ...(heldUntil !== undefined ? { heldUntil } : {}),
+  });
+  if (d.action === "later") plan.wakeAt(d.at);
+  if (d.action === "later" || d.action === "none") return;
   plan.setDesired(t, "shutdown");
-  const slot = plan.slot(slotKey(service, t));
-  if (!shouldRestart(t, service, slot)) return;
-  // Never a second replacement: if the slot already has a runnable task (a replacement whose
-  // creation committed while this task's shutdown did not), shutting this one down is enough.
-  if (slot.some((o) => o.ID !== t.ID && holdsSlot(o, t, service))) return;
-
+  if (d.action !== "replace") return;
   const mode = serviceMode(service);
   const place =
     mode === "global" || mode === "global-job" ? { nodeId: t.NodeID ?? "" } : { slot: t.Slot ?? 0 };
   const replacement = newTask(service, place, ctx.ids, plan.now);
-  const node = t.NodeID ? nodes.get(t.NodeID) : undefined;
-  const delay = node?.Spec?.Availability === "drain" ? 0 : restartDelayMs(t);
-  // Wait for the old task to stop, unless it already has or its node is down.
-  const waitStop = node?.Status?.State !== "down" && stateOf(t) <= TaskStates.running;
   replacement.DesiredState = "ready";
   replacement.DelayedStart = {
-    NotBefore: isoTime(plan.now + delay),
-    ...(waitStop ? { WaitForTask: t.ID, Deadline: isoTime(plan.now + OLD_TASK_TIMEOUT_MS) } : {}),
+    NotBefore: isoTime(d.notBefore),
+    ...(d.waitForTask !== undefined ? { WaitForTask: d.waitForTask } : {}),
+    ...(d.deadline !== undefined ? { Deadline: isoTime(d.deadline) } : {}),
   };
   plan.create(replacement);
 }
