@@ -72,7 +72,8 @@ export function reconcileGlobalJob(input: ReconcileInput): Decisions {
   for (const node of [...nodes.values()].sort((a, b) => (a.ID < b.ID ? -1 : 1))) {
     if (!serviceConstraintsMatch(service, node)) continue;
     if (invalidNode(node)) invalid.push(node.ID);
-    else if (node.Spec?.Availability === "active" && node.Status?.State === "ready") candidates.push(node.ID);
+    else if ((node.Spec?.Availability ?? "active") === "active" && node.Status?.State === "ready")
+      candidates.push(node.ID);
   }
   const taskOnNode = new Map<string, SwarmTask>();
   const restarts: SwarmTask[] = [];

@@ -31,7 +31,7 @@ export function enforceConstraints(
   services: ReadonlyMap<string, SwarmService>,
   now: number,
 ): SwarmTask[] {
-  if (node.Spec?.Availability !== "active") return [];
+  if ((node.Spec?.Availability ?? "active") !== "active") return [];
   const available = nodeResources(node);
   const rejected: SwarmTask[] = [];
   const sorted = [...tasksOnNode].sort((a, b) => (a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0));

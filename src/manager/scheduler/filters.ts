@@ -88,7 +88,8 @@ export const FILTERS: readonly Filter[] = [
   {
     name: "ready",
     enabled: () => true,
-    check: (_r, n) => n.node.Status?.State === "ready" && n.node.Spec?.Availability === "active",
+    check: (_r, n) =>
+      n.node.Status?.State === "ready" && (n.node.Spec?.Availability ?? "active") === "active",
     explain: (n) =>
       count(n, "1 node not available for new tasks", (k) => `${k} nodes not available for new tasks`),
   },
