@@ -71,4 +71,5 @@ export type {
   SwarmTask,
   TaskEndpoint,
   TaskStatusExtensions,
+  UpdateMonitor,
 } from "./swarm-task.ts";

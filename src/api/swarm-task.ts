@@ -3,7 +3,7 @@
  * orchestrators and the scheduler read and write them; the Engine API never shows them (they are
  * ignored by the docker CLI when present).
  */
-import type { EndpointPortConfig, EndpointSpec, ObjectVersion } from "./generated/engine.ts";
+import type { EndpointPortConfig, EndpointSpec, ObjectVersion, ServiceSpec } from "./generated/engine.ts";
 import type { Service, Task } from "./shoal.ts";
 
 /** SwarmKit's `Task.Endpoint`: a copy of the service endpoint (spec and allocated ports). */
@@ -36,6 +36,16 @@ export interface DelayedStart {
   Deadline?: string;
 }
 
+/**
+ * shoal extension: the task was created by a rolling update (or rollback). SwarmKit's updater keeps
+ * this in memory (`updatedTasks`); shoal keeps it on the task so that a new leader resumes the
+ * update's failure monitoring exactly. `RunningAt` is when the updater first saw the task RUNNING:
+ * the start of its monitor window.
+ */
+export interface UpdateMonitor {
+  RunningAt?: string;
+}
+
 /** A task as the orchestrators and the scheduler see it; every `Task` is one. */
 export type SwarmTask = Task & {
   SpecVersion?: ObjectVersion;
@@ -43,10 +53,16 @@ export type SwarmTask = Task & {
   Endpoint?: TaskEndpoint;
   Status?: NonNullable<Task["Status"]> & TaskStatusExtensions;
   DelayedStart?: DelayedStart;
+  UpdateMonitor?: UpdateMonitor;
 };
 
 /**
  * A service with SwarmKit's `spec_version` (the service version at the last spec change, so that
- * tasks of one spec share it); every `Service` is one.
+ * tasks of one spec share it) and its previous spec (what a rollback returns to); every `Service`
+ * is one.
  */
-export type SwarmService = Service & { SpecVersion?: ObjectVersion };
+export type SwarmService = Service & {
+  SpecVersion?: ObjectVersion;
+  PreviousSpec?: ServiceSpec;
+  PreviousSpecVersion?: ObjectVersion;
+};

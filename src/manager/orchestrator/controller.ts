@@ -13,7 +13,9 @@ import { reconcileGlobal } from "./global.ts";
 import { reconcileGlobalJob, reconcileReplicatedJob } from "./jobs.ts";
 import type { Decisions } from "./plan.ts";
 import { reapTasks } from "./reaper.ts";
-import { type ReconcileInput, reconcileReplicated } from "./replicated.ts";
+import { type ReconcileInput, type ReplicatedDecisions, reconcileReplicated } from "./replicated.ts";
+import { applyDecisions, mergeDecisions, serviceStatusUnit } from "./update/merge.ts";
+import { rollingUpdate, type ServiceStatusChange } from "./update/updater.ts";
 
 export interface OrchestratorDeps {
   store: Store;
@@ -29,21 +31,27 @@ export interface OrchestrationSnapshot {
   retentionLimit?: number;
 }
 
+/** Task decisions plus the services whose UpdateStatus (or, rolling back, spec) changes. */
+export interface OrchestrationDecisions extends Decisions {
+  services: ServiceStatusChange[];
+}
+
 /** Pure: every service's decisions plus the reaper's, merged; `wakeAt` is the earliest asked for. */
-export function orchestrate(snapshot: OrchestrationSnapshot, now: number, ids: Ids): Decisions {
+export function orchestrate(snapshot: OrchestrationSnapshot, now: number, ids: Ids): OrchestrationDecisions {
   const nodes = new Map(snapshot.nodes.map((n) => [n.ID, n]));
   const byService = new Map<string, SwarmTask[]>();
   for (const t of snapshot.tasks) {
     if (!t.ServiceID) continue;
     byService.set(t.ServiceID, [...(byService.get(t.ServiceID) ?? []), t]);
   }
-  const out: Decisions = { create: [], update: [], delete: [] };
+  const out: OrchestrationDecisions = { create: [], update: [], delete: [], services: [] };
   const wake = (at: number | undefined) => {
     if (at !== undefined && (out.wakeAt === undefined || at < out.wakeAt)) out.wakeAt = at;
   };
   for (const service of snapshot.services) {
     const input: ReconcileInput = { service, tasks: byService.get(service.ID) ?? [], nodes, now, ids };
     const d = reconcileService(input);
+    if (d.service) out.services.push(d.service);
     out.create.push(...d.create);
     out.update.push(...d.update);
     out.delete.push(...d.delete);
@@ -57,17 +65,27 @@ export function orchestrate(snapshot: OrchestrationSnapshot, now: number, ids: I
   return out;
 }
 
-function reconcileService(input: ReconcileInput): Decisions {
+function reconcileService(input: ReconcileInput): Decisions & { service?: ServiceStatusChange } {
   switch (serviceMode(input.service)) {
     case "replicated":
-      return reconcileReplicated(input);
+      return withRollingUpdate(input, reconcileReplicated(input));
     case "global":
-      return reconcileGlobal(input);
+      return withRollingUpdate(input, reconcileGlobal(input));
     case "replicated-job":
       return reconcileReplicatedJob(input);
     case "global-job":
       return reconcileGlobalJob(input);
   }
+}
+
+/** The updater runs over the slots the mode reconciler kept, after that reconciler's decisions. */
+function withRollingUpdate(
+  input: ReconcileInput,
+  d: ReplicatedDecisions,
+): Decisions & { service?: ServiceStatusChange } {
+  const { slots, ...decisions } = d;
+  const u = rollingUpdate({ ...input, slots, tasks: applyDecisions(input.tasks, decisions) });
+  return { ...mergeDecisions(decisions, u), ...(u.service ? { service: u.service } : {}) };
 }
 
 export async function orchestratorStep(deps: OrchestratorDeps, now: number): Promise<StepResult> {
@@ -84,12 +102,19 @@ export async function orchestratorStep(deps: OrchestratorDeps, now: number): Pro
     ...d.delete.map((id) => (tx: WriteTx) => {
       if (tx.get("tasks", id)) tx.delete("tasks", id);
     }),
+    ...d.services.map((c) => serviceStatusUnit(c, now)),
   ];
   if (units.length > 0) {
     const errors = await deps.store.batch(units);
     const failed = errors.filter(Boolean).length;
     deps.logger.debug(
-      { created: d.create.length, updated: d.update.length, deleted: d.delete.length, failed },
+      {
+        created: d.create.length,
+        updated: d.update.length,
+        deleted: d.delete.length,
+        services: d.services.length,
+        failed,
+      },
       "orchestration pass",
     );
   }
