@@ -8,9 +8,24 @@ import { describe, it } from "node:test";
 import type { Node, SwarmService, SwarmTask } from "../../api/index.ts";
 import { SeededIds } from "../../base/index.ts";
 import { makeNode, makeService } from "../common/fixtures.ts";
-import { stateOf } from "../common/index.ts";
+import { groupBy, type ServiceMode, serviceMode, stateOf } from "../common/index.ts";
 import { schedule } from "../scheduler/index.ts";
-import { type Decisions, reapTasks, reconcileReplicated } from "./index.ts";
+import {
+  type Decisions,
+  type ReconcileInput,
+  reapTasks,
+  reconcileGlobal,
+  reconcileGlobalJob,
+  reconcileReplicated,
+  reconcileReplicatedJob,
+} from "./index.ts";
+
+const RECONCILERS: Record<ServiceMode, (input: ReconcileInput) => Decisions> = {
+  replicated: reconcileReplicated,
+  global: reconcileGlobal,
+  "replicated-job": reconcileReplicatedJob,
+  "global-job": reconcileGlobalJob,
+};
 
 /** xorshift32: the simulation's own seeded randomness. */
 function rng(seed: number): () => number {
@@ -50,14 +65,11 @@ class Cluster {
   /** Orchestrate, allocate, schedule, run agents, reap: one round. Returns how many writes it made. */
   round(random: () => number, crashRate: number): number {
     let writes = 0;
-    const byService = new Map<string, SwarmTask[]>();
-    for (const t of this.tasks.values())
-      byService.set(t.ServiceID ?? "", [...(byService.get(t.ServiceID ?? "") ?? []), t]);
+    const byService = groupBy(this.tasks.values(), (t) => t.ServiceID ?? "");
     for (const service of this.services.values()) {
       const tasks = byService.get(service.ID) ?? [];
-      writes += this.apply(
-        reconcileReplicated({ service, tasks, nodes: this.nodes, now: this.now, ids: this.ids }),
-      );
+      const reconcile = RECONCILERS[serviceMode(service)];
+      writes += this.apply(reconcile({ service, tasks, nodes: this.nodes, now: this.now, ids: this.ids }));
     }
     for (const t of this.tasks.values()) {
       if (t.Status?.State === "new")
@@ -84,7 +96,7 @@ class Cluster {
     const node = t.NodeID ? this.nodes.get(t.NodeID) : undefined;
     if (node?.Status?.State !== "ready") return 0;
     const state = stateOf(t);
-    const set = (State: "running" | "ready" | "shutdown" | "failed") => {
+    const set = (State: "running" | "ready" | "shutdown" | "failed" | "complete") => {
       this.tasks.set(t.ID, {
         ...t,
         Status: { ...t.Status, State, Timestamp: new Date(this.now).toISOString() },
@@ -93,7 +105,8 @@ class Cluster {
     };
     if (state > 512) return 0;
     if (t.DesiredState === "shutdown" || t.DesiredState === "remove") return set("shutdown");
-    if (state === 512) return random() < crashRate ? set("failed") : 0;
+    if (state === 512 && random() < crashRate) return set("failed");
+    if (state === 512) return t.DesiredState === "complete" ? set("complete") : 0; // jobs finish
     if (t.DesiredState === "ready") return state < 384 ? set("ready") : 0;
     return set("running");
   }
@@ -156,4 +169,72 @@ describe("simulation: replicated services converge under node failures", () => {
       for (const [node, n] of perNode) assert.ok(n <= 40, `${node} holds ${n} tasks`);
     });
   }
+});
+
+describe("simulation: global services and jobs converge under node failures", () => {
+  it("3 global services, 2 global jobs, 3 replicated jobs on 30 nodes", () => {
+    const random = rng(7);
+    const c = new Cluster();
+    c.random = random;
+    for (let i = 0; i < 30; i++) {
+      c.nodes.set(`node${i}`, makeNode(`node${i}`, { labels: i % 3 === 0 ? { tier: "edge" } : {} }));
+    }
+    const edgeOnly = {
+      ContainerSpec: { Image: "x" },
+      Placement: { Constraints: ["node.labels.tier==edge"] },
+    };
+    c.services.set("g0", makeService("g0", { mode: "global" }));
+    c.services.set("g1", makeService("g1", { mode: "global" }));
+    c.services.set("g2", makeService("g2", { mode: "global", template: edgeOnly }));
+    c.services.set("gj0", makeService("gj0", { mode: "global-job", jobIteration: 1 }));
+    c.services.set("gj1", makeService("gj1", { mode: "global-job", jobIteration: 1, template: edgeOnly }));
+    for (let j = 0; j < 3; j++) {
+      c.services.set(
+        `rj${j}`,
+        makeService(`rj${j}`, {
+          mode: "replicated-job",
+          maxConcurrent: 4,
+          totalCompletions: 15,
+          jobIteration: 1,
+        }),
+      );
+    }
+    for (let r = 0; r < 40; r++) {
+      const id = `node${Math.floor(random() * 30)}`;
+      if (random() < 0.2) c.setNodeState(id, "down");
+      else if (random() < 0.4) c.setNodeState(id, "ready");
+      c.round(random, 0.01);
+    }
+    for (const n of c.nodes.values()) c.setNodeState(n.ID, "ready");
+    let rounds = 0;
+    // Until a round writes nothing and no replacement is still held for its restart delay.
+    const held = () => [...c.tasks.values()].some((t) => t.DesiredState === "ready" && stateOf(t) <= 576);
+    while (rounds < 300 && (c.round(random, 0) > 0 || held())) rounds++;
+    assert.ok(rounds < 300, "no fixpoint");
+
+    const tasks = [...c.tasks.values()];
+    for (const g of ["g0", "g1", "g2"]) {
+      for (const n of c.nodes.values()) {
+        const wanted = g !== "g2" || n.Spec?.Labels?.tier === "edge";
+        const live = tasks.filter(
+          (t) => t.ServiceID === g && t.NodeID === n.ID && t.DesiredState === "running",
+        );
+        assert.equal(live.length, wanted ? 1 : 0, `${g} on ${n.ID}`);
+        if (wanted) assert.equal(live[0]?.Status?.State, "running");
+      }
+    }
+    for (const g of ["gj0", "gj1"]) {
+      for (const n of c.nodes.values()) {
+        const wanted = g !== "gj1" || n.Spec?.Labels?.tier === "edge";
+        const done = tasks.filter(
+          (t) => t.ServiceID === g && t.NodeID === n.ID && t.Status?.State === "complete",
+        );
+        assert.equal(done.length > 0, wanted, `${g} on ${n.ID}`);
+      }
+    }
+    for (let j = 0; j < 3; j++) {
+      const done = tasks.filter((t) => t.ServiceID === `rj${j}` && t.Status?.State === "complete");
+      assert.equal(done.length, 15, `rj${j} completions`);
+    }
+  });
 });
