@@ -20,6 +20,7 @@ module.exports = {
     layer("store", ["api", "base"]),
     layer("etcd", ["api", "base"]),
     layer("ca", ["api", "base"]),
+    layer("clusterapi", ["api", "base", "ca"]),
     layer("manager", ["store", "ca", "api", "base"]),
     layer("agent", ["api", "base", "ca", "dispatcher-protocol"]),
     layer("engineapi", ["manager", "api", "base"]),

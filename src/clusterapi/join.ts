@@ -1,0 +1,139 @@
+/**
+ * Joining and renewal, client side (SwarmKit's DownloadRootCA + GetRemoteSignedCertificate):
+ * 1. download the root CA over TLS without verifying the server, and accept it only if its digest
+ *    is the one in the join token ("remote CA does not match fingerprint");
+ * 2. make a key and CSR; send the CSR with the token over TLS that verifies the manager against
+ *    that root (server name `swarm-ca`), presenting no client certificate;
+ * 3. check the certificate that comes back and return the credentials (the caller saves them).
+ */
+import type { Clock } from "../base/index.ts";
+import { ErrorCode, internal, invalidArgument, ShoalError } from "../base/index.ts";
+import type { NodeCredentials, NodeRole } from "../ca/index.ts";
+import {
+  CA_SERVER_NAME,
+  createNodeKeyAndCSR,
+  MANAGER_OU,
+  parseJoinToken,
+  parseNodeCertificate,
+  tokenMatchesRoot,
+  verifyNodeCertificate,
+} from "../ca/index.ts";
+import { ClusterApiClient } from "./client.ts";
+import { type IssueRequest, PATHS } from "./protocol.ts";
+import { asObject, str } from "./wire.ts";
+
+export interface JoinOptions {
+  /** A manager's cluster API address, host:port. */
+  addr: string;
+  token: string;
+  availability?: "active" | "pause" | "drain";
+  clock: Clock;
+  timeoutMs?: number;
+}
+
+export interface JoinResult {
+  nodeId: string;
+  role: NodeRole;
+  clusterId: string;
+  credentials: NodeCredentials;
+}
+
+/** The root CA the manager serves, checked against the token's digest. */
+export async function fetchRootCA(addr: string, token: string, timeoutMs?: number): Promise<string> {
+  const parsed = parseJoinToken(token);
+  const client = new ClusterApiClient(addr, { rootCAPem: undefined, servername: CA_SERVER_NAME }, timeoutMs);
+  try {
+    const reply = asObject(await client.call(PATHS.rootCA, undefined, "GET"), "root CA reply");
+    const rootCAPem = str(reply, "certificate");
+    if (!tokenMatchesRoot(parsed, rootCAPem)) {
+      throw new ShoalError(
+        ErrorCode.InvalidArgument,
+        `remote CA does not match fingerprint. Expected: ${base36ToHex(parsed.digest)}`,
+      );
+    }
+    return rootCAPem;
+  } finally {
+    client.close();
+  }
+}
+
+export async function joinCluster(options: JoinOptions): Promise<JoinResult> {
+  const rootCAPem = await fetchRootCA(options.addr, options.token, options.timeoutMs);
+  const { keyPem, csrPem } = await createNodeKeyAndCSR();
+  const client = new ClusterApiClient(
+    options.addr,
+    { rootCAPem, servername: CA_SERVER_NAME },
+    options.timeoutMs,
+  );
+  try {
+    const request: IssueRequest = { token: options.token, csr: csrPem };
+    if (options.availability) request.availability = options.availability;
+    const reply = asObject(await client.call(PATHS.issue, request), "issue reply");
+    const certPem = str(reply, "certificate");
+    const who = await verifyNodeCertificate(certPem, rootCAPem, options.clock.now());
+    if (who.nodeId !== str(reply, "nodeId")) throw internal("the CA issued a certificate for another node");
+    return {
+      nodeId: who.nodeId,
+      role: who.role,
+      clusterId: who.clusterId,
+      credentials: { certPem, keyPem, rootCAPem },
+    };
+  } finally {
+    client.close();
+  }
+}
+
+export interface RenewOptions {
+  addr: string;
+  credentials: NodeCredentials;
+  clock: Clock;
+  timeoutMs?: number;
+}
+
+/**
+ * A new certificate for this node, authenticated by the current one; the role is the store's (a
+ * promoted or demoted node learns its new role here). The trust root may have changed (rotation).
+ */
+export async function renewCertificate(options: RenewOptions): Promise<JoinResult> {
+  const { credentials } = options;
+  const { keyPem, csrPem } = await createNodeKeyAndCSR();
+  const client = new ClusterApiClient(
+    options.addr,
+    {
+      rootCAPem: credentials.rootCAPem,
+      certPem: credentials.certPem,
+      keyPem: credentials.keyPem,
+      servername: MANAGER_OU,
+    },
+    options.timeoutMs,
+  );
+  try {
+    const reply = asObject(await client.call(PATHS.renew, { csr: csrPem }), "renew reply");
+    const certPem = str(reply, "certificate");
+    const rootCAPem = str(reply, "rootCA");
+    // The reply came over TLS verified against the root we trust, so its root is authentic; after
+    // a root rotation it is the new one, and the new certificate must chain to it.
+    const who = await verifyNodeCertificate(certPem, rootCAPem, options.clock.now());
+    if (who.nodeId !== parseNodeCertificate(credentials.certPem).nodeId) {
+      throw internal("the CA renewed the certificate of another node");
+    }
+    return {
+      nodeId: who.nodeId,
+      role: who.role,
+      clusterId: who.clusterId,
+      credentials: { certPem, keyPem, rootCAPem },
+    };
+  } finally {
+    client.close();
+  }
+}
+
+function base36ToHex(digits: string): string {
+  let n = 0n;
+  for (const c of digits) {
+    const d = Number.parseInt(c, 36);
+    if (Number.isNaN(d)) throw invalidArgument("invalid join token");
+    n = n * 36n + BigInt(d);
+  }
+  return n.toString(16).padStart(64, "0");
+}
