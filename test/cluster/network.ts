@@ -115,9 +115,9 @@ export function partitionRules(peers?: readonly string[]): string {
   const matchOut = peers && peers.length > 0 ? ` ip daddr { ${peers.join(", ")} }` : "";
   return [
     `table inet ${PARTITION_TABLE} {`,
-    `  chain in { type filter hook input priority -300; policy accept; iifname "eth0"${match} drop; }`,
-    `  chain out { type filter hook output priority -300; policy accept; oifname "eth0"${matchOut} drop; }`,
-    "  chain fwd { type filter hook forward priority -300; policy accept;",
+    `  chain c_in { type filter hook input priority -300; policy accept; iifname "eth0"${match} drop; }`,
+    `  chain c_out { type filter hook output priority -300; policy accept; oifname "eth0"${matchOut} drop; }`,
+    "  chain c_fwd { type filter hook forward priority -300; policy accept;",
     `    iifname "eth0"${match} drop; oifname "eth0"${matchOut} drop; }`,
     "}",
   ].join("\n");

@@ -502,6 +502,38 @@ export class ClusterNode {
 
   // ---------- whole node ----------
 
+  /** Pids of the shoal daemon and what it started (its etcd). */
+  shoalPids(): number[] {
+    return cgroupPids(this.paths.shoalCgroup);
+  }
+
+  /** TCP ports listening in the node's netns, as "addr:port" (IPv4 and IPv6, from /proc/net/tcp*). */
+  async listeners(): Promise<string[]> {
+    const r = await this.exec(["cat", "/proc/net/tcp", "/proc/net/tcp6"]);
+    const out: string[] = [];
+    for (const line of r.stdout.split("\n")) {
+      const f = line.trim().split(/\s+/);
+      if (f[3] !== "0A" || !f[1]) continue;
+      const [hex = "", portHex = "0"] = f[1].split(":");
+      const port = Number.parseInt(portHex, 16);
+      let addr: string;
+      if (hex.length === 8)
+        addr = (hex.match(/../g) ?? [])
+          .reverse()
+          .map((b) => Number.parseInt(b, 16))
+          .join(".");
+      else if (/^0{32}$/.test(hex)) addr = "::";
+      else if (hex.startsWith("0000000000000000FFFF0000"))
+        addr = (hex.slice(24).match(/../g) ?? [])
+          .reverse()
+          .map((b) => Number.parseInt(b, 16))
+          .join(".");
+      else addr = hex;
+      out.push(`${addr}:${port}`);
+    }
+    return [...new Set(out)];
+  }
+
   /** Pids of every process of the node (daemons, shims, containers, shoal, etcd). */
   pids(): number[] {
     return cgroupPids(this.paths.cgroup);

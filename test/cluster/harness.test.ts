@@ -1,0 +1,401 @@
+/**
+ * The multi-node harness itself (DESIGN §7): nodes come up fast with their own dockerd, hostname and
+ * address; they reach each other and the registry; partitions, dockerd kills, node crashes and
+ * freezes work; a shoal daemon runs inside a node's namespaces; a real Docker Swarm forms across the
+ * nodes; and dispose leaves nothing behind, even after a failed start or a killed test process.
+ * Needs root; fails (never skips) when something is missing.
+ */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { cleanup } from "./cleanup.ts";
+import { ClusterHarness, ClusterStartError, leftovers, waitFor } from "./harness.ts";
+import { pingSocket, REPO } from "./node.ts";
+import { allPids, pidAlive, procCmdline, run } from "./sys.ts";
+
+const ok = (r: { code: number; stdout: string; stderr: string }, what: string): string => {
+  assert.equal(r.code, 0, `${what}: exit ${r.code}: ${r.stderr}${r.stdout}`);
+  return r.stdout;
+};
+
+describe("a 3-node cluster", () => {
+  let cluster: ClusterHarness;
+  let startMs = 0;
+
+  before(async () => {
+    const t0 = performance.now();
+    cluster = await ClusterHarness.create({ nodes: 3, name: "harness" });
+    startMs = performance.now() - t0;
+  });
+  after(async () => {
+    await cluster?.dispose();
+  });
+
+  test("comes up in under 20 s with distinct addresses, hostnames and engine IDs", async () => {
+    assert.ok(
+      startMs < 20_000,
+      `startup took ${Math.round(startMs)} ms (${JSON.stringify(cluster.timings)})`,
+    );
+    assert.match(cluster.subnet, /^172\.16\.\d+\.0\/24$/);
+    const ids = new Set<string>();
+    for (const n of cluster.nodes) {
+      assert.equal(n.addr, `${cluster.subnet.replace(/0\/24$/, "")}${n.index}`);
+      assert.equal(n.hostname, `harness-node${n.index}`);
+      const info = ok(
+        await n.dockerdCli(["info", "--format", "{{.Name}} {{.ID}}"]),
+        `info on node ${n.index}`,
+      );
+      const [name, id] = info.trim().split(" ");
+      assert.equal(name, n.hostname);
+      ids.add(id ?? "");
+      assert.equal(ok(await n.exec(["hostname"]), "hostname").trim(), n.hostname);
+      assert.match(
+        ok(await n.exec(["ip", "-4", "-o", "addr", "show", "eth0"]), "ip addr"),
+        new RegExp(`inet ${n.addr}/24`),
+      );
+    }
+    assert.equal(ids.size, 3, "every dockerd has its own engine ID");
+    const mem = cluster.memory();
+    assert.ok(mem.totalKiB < 600 * 1024, `harness uses ${Math.round(mem.totalKiB / 1024)} MiB`);
+  });
+
+  test("every node's dockerd runs busybox:local (preloaded)", async () => {
+    await Promise.all(
+      cluster.nodes.map(async (n) => {
+        const r = await n.dockerdCli(["run", "--rm", "busybox:local", "echo", "hi"]);
+        assert.equal(ok(r, `run on node ${n.index}`), "hi\n");
+      }),
+    );
+  });
+
+  test("nodes reach each other from their netns and from host-network containers", async () => {
+    const [n1, n2, n3] = [cluster.node(1), cluster.node(2), cluster.node(3)];
+    assert.ok(await n1.ping(n2.addr), "node 1 pings node 2");
+    assert.ok(await n3.ping(n1.addr), "node 3 pings node 1");
+    assert.ok(await n2.ping(cluster.gateway), "node 2 pings the bridge");
+    // a --network host container lives in the node's netns (its own containerd runs there)
+    const addrs = ok(
+      await n2.dockerdCli(["run", "--rm", "--network", "host", "busybox:local", "ip", "-4", "addr"]),
+      "ip",
+    );
+    assert.match(addrs, new RegExp(`inet ${n2.addr}/24`));
+    ok(
+      await n2.dockerdCli([
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "--network",
+        "host",
+        "busybox:local",
+        "httpd",
+        "-f",
+        "-p",
+        "18080",
+        "-h",
+        "/www",
+      ]),
+      "httpd on node 2",
+    );
+    const got = await waitFor(
+      "node 1 fetching from node 2's httpd",
+      async () => {
+        const r = await n1.dockerdCli([
+          "run",
+          "--rm",
+          "--network",
+          "host",
+          "busybox:local",
+          "sh",
+          "-c",
+          `timeout 3 wget -q -O - http://${n2.addr}:18080/`,
+        ]);
+        return r.code === 0 ? r.stdout : undefined;
+      },
+      15_000,
+    );
+    assert.equal(got, "ok\n");
+    ok(await n2.dockerdCli(["rm", "-f", "web"]), "rm web");
+  });
+
+  test("the registry serves the image to every node, by tag and by digest", async () => {
+    const reg = cluster.registry;
+    assert.equal(reg.addr, `${cluster.gateway}:5000`);
+    assert.match(reg.digest, /^sha256:[0-9a-f]{64}$/);
+    await Promise.all(
+      [cluster.node(2), cluster.node(3)].map(async (n) => {
+        ok(await n.dockerdCli(["pull", "-q", reg.ref]), `pull by digest on node ${n.index}`);
+        ok(await n.dockerdCli(["pull", "-q", reg.image]), `pull by tag on node ${n.index}`);
+        const digests = ok(
+          await n.dockerdCli(["image", "inspect", "--format", "{{json .RepoDigests}}", reg.image]),
+          "inspect",
+        );
+        assert.ok(digests.includes(reg.digest), digests);
+      }),
+    );
+  });
+
+  test("partition(2) cuts node 2 off, heal(2) restores it; partition from some nodes only", async () => {
+    const [n1, n2, n3] = [cluster.node(1), cluster.node(2), cluster.node(3)];
+    await cluster.partition(2);
+    assert.equal(await n1.ping(n2.addr), false, "node 1 must not reach node 2");
+    assert.equal(await n2.ping(n3.addr), false, "node 2 must not reach node 3");
+    assert.equal(await n2.ping(cluster.gateway), false, "node 2 must not reach the registry");
+    assert.ok(await n1.ping(n3.addr), "node 1 still reaches node 3");
+    // the node itself keeps working: loopback, its dockerd, its containers
+    assert.ok(await n2.ping("127.0.0.1"));
+    assert.equal(
+      ok(await n2.dockerdCli(["run", "--rm", "busybox:local", "echo", "alone"]), "run"),
+      "alone\n",
+    );
+    await cluster.heal(2);
+    assert.ok(await n1.ping(n2.addr), "node 1 reaches node 2 after heal");
+    assert.ok(await n2.ping(n3.addr), "node 2 reaches node 3 after heal");
+
+    await cluster.partition(2, { from: [1] });
+    assert.equal(await n1.ping(n2.addr), false, "1 and 2 are cut");
+    assert.equal(await n2.ping(n1.addr), false, "2 and 1 are cut");
+    assert.ok(await n3.ping(n2.addr), "3 still reaches 2");
+    assert.ok(await n2.ping(n3.addr), "2 still reaches 3");
+    await cluster.heal();
+    assert.ok(await n1.ping(n2.addr));
+    assert.equal(await n2.partitioned(), false);
+  });
+
+  test("killDockerd / startDockerd; crash / boot; freeze / thaw", async () => {
+    const n3 = cluster.node(3);
+    ok(await n3.dockerdCli(["run", "-d", "--name", "keep", "busybox:local", "sleep", "600"]), "run keep");
+    const dockerdPid = n3.dockerdPid;
+    await n3.killDockerd();
+    assert.equal(dockerdPid !== undefined && pidAlive(dockerdPid), false);
+    assert.equal(await pingSocket(n3.dockerd), false);
+    assert.ok(n3.containerdPid, "containerd survives a dockerd kill");
+    await n3.startDockerd();
+    assert.notEqual(n3.dockerdPid, dockerdPid);
+    ok(await n3.dockerdCli(["image", "inspect", "busybox:local"]), "image kept");
+    ok(await n3.dockerdCli(["inspect", "keep"]), "container kept");
+
+    await n3.crash();
+    assert.deepEqual(n3.pids(), []);
+    assert.equal(await pingSocket(n3.dockerd), false);
+    await n3.boot();
+    assert.equal(ok(await n3.dockerdCli(["run", "--rm", "busybox:local", "echo", "back"]), "run"), "back\n");
+
+    n3.freeze();
+    assert.ok(n3.frozen);
+    assert.equal(await pingSocket(n3.dockerd, 500), false, "a frozen dockerd does not answer");
+    n3.thaw();
+    assert.ok(await pingSocket(n3.dockerd), "it answers again after thaw");
+  });
+
+  test("a real Docker Swarm forms across the nodes' dockerds and runs a service from the registry", async () => {
+    const swarm = await cluster.formSwarm({ via: "dockerd", managers: 1 });
+    assert.equal(new Set(swarm.nodeIds).size, 3);
+    const n1 = cluster.node(1);
+    const hosts = ok(await n1.dockerdCli(["node", "ls", "--format", "{{.Hostname}}"]), "node ls");
+    assert.deepEqual(hosts.trim().split("\n").sort(), ["harness-node1", "harness-node2", "harness-node3"]);
+    ok(
+      await n1.dockerdCli([
+        "service",
+        "create",
+        "-d",
+        "--name",
+        "spread",
+        "--replicas",
+        "3",
+        "--placement-pref",
+        "spread=node.id",
+        cluster.registry.image,
+        "sleep",
+        "600",
+      ]),
+      "service create",
+    );
+    await waitFor(
+      "3 running tasks on 3 nodes",
+      async () => {
+        const r = await n1.dockerdCli([
+          "service",
+          "ps",
+          "spread",
+          "--filter",
+          "desired-state=running",
+          "--format",
+          "{{.Node}} {{.CurrentState}}",
+        ]);
+        const running = r.stdout.split("\n").filter((l) => / Running /.test(l));
+        return new Set(running.map((l) => l.split(" ")[0])).size === 3 || undefined;
+      },
+      60_000,
+      250,
+    );
+    await Promise.all(
+      cluster.nodes.map(async (n) =>
+        ok(await n.dockerdCli(["swarm", "leave", "--force"]), `leave on node ${n.index}`),
+      ),
+    );
+  });
+
+  test("a shoal daemon runs in node 1's namespaces and does swarm init there", async () => {
+    const n1 = cluster.node(1);
+    await n1.startShoal();
+    const pid = n1.shoalPid;
+    assert.ok(pid);
+    const netns = readlinkSync(`/proc/${pid}/ns/net`);
+    assert.equal(
+      netns,
+      `net:[${statSync(`/var/run/netns/${n1.netns}`).ino}]`,
+      "shoal runs in the node's netns",
+    );
+    const version = ok(
+      await n1.docker(["version", "--format", "{{.Server.APIVersion}} {{json .Server.Components}}"]),
+      "version",
+    );
+    assert.match(version, /^1\.41 .*shoal/i);
+    const name = ok(await n1.docker(["info", "--format", "{{.Name}}"]), "info");
+    assert.equal(name.trim(), n1.hostname);
+    const init = ok(await n1.docker(["swarm", "init", "--advertise-addr", n1.addr]), "swarm init");
+    assert.match(
+      init,
+      new RegExp(`docker swarm join --token SWMTKN-1-\\S+ ${n1.addr.replaceAll(".", "\\.")}:2377`),
+    );
+    // shoal and whatever it started (etcd) live in node 1's netns; what they listen on is there
+    const nsIno = `net:[${statSync(`/var/run/netns/${n1.netns}`).ino}]`;
+    const spawned = n1.shoalPids();
+    assert.ok(spawned.includes(pid));
+    for (const p of spawned)
+      assert.equal(readlinkSync(`/proc/${p}/ns/net`), nsIno, `pid ${p} ${procCmdline(p)[0]}`);
+    assert.ok((await n1.listeners()).length > 0);
+
+    await n1.killShoal("SIGKILL");
+    assert.equal(pidAlive(pid), false);
+    await n1.restartShoal();
+    assert.notEqual(n1.shoalPid, pid);
+    const state = ok(
+      await n1.docker(["info", "--format", "{{.Swarm.LocalNodeState}}"]),
+      "info after restart",
+    );
+    assert.equal(state.trim(), "active");
+  });
+
+  test("dispose removes every process, namespace, link, mount, cgroup, rule and file; twice is fine", async () => {
+    // leave plenty behind: containers on every node, shoal (+ its etcd) on node 1
+    await Promise.all(
+      cluster.nodes.map(async (n) =>
+        ok(await n.dockerdCli(["run", "-d", "busybox:local", "sleep", "600"]), "run"),
+      ),
+    );
+    const pids = cluster.memory().processes.map((p) => p.pid);
+    assert.ok(pids.length >= 10, `expected many processes, got ${pids.length}`);
+    const idx = cluster.idx;
+    const dir = cluster.dir;
+    const t0 = performance.now();
+    await cluster.dispose();
+    const disposeMs = performance.now() - t0;
+    assert.ok(disposeMs < 10_000, `dispose took ${Math.round(disposeMs)} ms`);
+    assert.deepEqual(leftovers(idx), []);
+    assert.deepEqual(pids.filter(pidAlive), [], "every process is gone");
+    assert.deepEqual(
+      allPids().filter((p) => procCmdline(p).some((a) => a.includes(`${dir}/`))),
+      [],
+    );
+    const netns = existsSync("/var/run/netns") ? readFileSync("/proc/self/mountinfo", "utf8") : "";
+    assert.equal(netns.includes(dir), false, "no mount under the state dir");
+    assert.equal(netns.includes(`/var/run/netns/shc${idx}n`), false, "no netns mount");
+    assert.equal(existsSync(dir), false);
+    assert.equal(existsSync(`/sys/class/net/${cluster.bridge}`), false);
+    for (const n of cluster.nodes) {
+      assert.equal(existsSync(`/var/run/netns/${n.netns}`), false);
+      assert.equal(existsSync(`/sys/class/net/shc${idx}v${n.index}`), false);
+    }
+    const rules = await run(["iptables", "-w", "-S"]);
+    assert.equal(rules.stdout.includes(cluster.bridge), false);
+    await cluster.dispose();
+  });
+});
+
+describe("isolation and cleanup", () => {
+  test("two harnesses at once get their own network; disposing one leaves the other running", async () => {
+    const [a, b] = await Promise.all([
+      ClusterHarness.create({ nodes: 1, name: "iso-a", registry: false, preload: false }),
+      ClusterHarness.create({ nodes: 1, name: "iso-b", registry: false, preload: false }),
+    ]);
+    try {
+      assert.notEqual(a.idx, b.idx);
+      assert.notEqual(a.subnet, b.subnet);
+      assert.equal(await a.node(1).ping(b.node(1).addr), false, "instances do not see each other");
+      await a.dispose();
+      assert.deepEqual(a.leftovers(), []);
+      assert.ok(await pingSocket(b.node(1).dockerd), "b's dockerd still answers");
+      assert.ok(await b.node(1).ping(b.gateway));
+    } finally {
+      await a.dispose();
+      await b.dispose();
+    }
+  });
+
+  test("a failed start removes everything it made and says why", async () => {
+    const err = await ClusterHarness.create({
+      nodes: 2,
+      name: "broken",
+      registry: false,
+      preload: false,
+      dockerdArgs: ["--no-such-flag"],
+    }).then(
+      () => assert.fail("create should fail"),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof ClusterStartError, String(err));
+    assert.match(err.message, /unknown flag: --no-such-flag/);
+    assert.deepEqual(leftovers(err.idx), []);
+  });
+
+  test("cleanup.ts removes what a SIGKILLed test process left behind", async () => {
+    const child = await new Promise<{
+      code: number | null;
+      signal: string | null;
+      stdout: string;
+      stderr: string;
+    }>((done) => {
+      const p = execFile(
+        process.execPath,
+        ["--import", "tsx", join(REPO, "test/cluster/fixtures/killed-run.ts")],
+        { cwd: REPO, timeout: 90_000 },
+        (err, stdout, stderr) =>
+          done({
+            code: p.exitCode,
+            signal: p.signalCode ?? (err ? String(err.signal) : null),
+            stdout,
+            stderr,
+          }),
+      );
+    });
+    assert.equal(child.signal, "SIGKILL", child.stderr);
+    const idx = Number(child.stdout.trim());
+    assert.ok(Number.isInteger(idx), child.stdout);
+    const left = leftovers(idx);
+    assert.ok(
+      left.some((l) => l.startsWith("process ")),
+      `a killed run leaves processes: ${left.join(", ")}`,
+    );
+    assert.ok(left.some((l) => l.startsWith("netns ")));
+    const reports = cleanup({ only: [idx] });
+    assert.deepEqual(
+      reports.map((r) => [r.idx, r.action]),
+      [[idx, "removed"]],
+      JSON.stringify(reports),
+    );
+    assert.deepEqual(leftovers(idx), []);
+    // the command-line form finds nothing of it any more and never touches live instances
+    const cli = await run(
+      [process.execPath, "--import", "tsx", join(REPO, "test/cluster/cleanup.ts"), "--dry-run"],
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.equal(cli.stdout.includes(`instance ${idx}:`), false, cli.stdout);
+  });
+});
