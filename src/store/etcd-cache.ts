@@ -9,6 +9,7 @@
 import type { Etcd3, IEvent, Watcher } from "etcd3";
 import { backoffDelay, type Clock, type Logger } from "../base/index.ts";
 import { type DecodedKv, type EtcdCodec, prefixEnd } from "./etcd-codec.ts";
+import { isCompacted } from "./etcd-history.ts";
 import { WatchHub } from "./hub.ts";
 import { event } from "./memory.ts";
 import { ObjectState } from "./state.ts";
@@ -89,7 +90,8 @@ export class EtcdCache {
     const watcher = this.watcher;
     this.watcher = undefined;
     this.watching = false;
-    await watcher?.cancel().catch(() => {});
+    // Not awaited: etcd3 waits for the server to confirm a cancel, which never comes if etcd is gone.
+    void watcher?.cancel().catch(() => {});
     this.hub.close();
   }
 
@@ -149,8 +151,12 @@ export class EtcdCache {
       .startRevision(String(revision + 1))
       .watcher();
     this.watcher = watcher;
+    let reconnect = false;
     watcher.on("connected", () => {
       this.watching = true;
+      // After a reconnect, check that etcd still had the history the watch resumed from.
+      if (reconnect) void this.checkContinuity(watcher);
+      reconnect = true;
     });
     watcher.on("data", (res) => this.onData(res.events));
     watcher.on("disconnected", (err) => {
@@ -161,14 +167,28 @@ export class EtcdCache {
       // flight; resume from what the cache has applied instead.
       watcher.request.start_revision = String(this.rev + 1);
     });
-    watcher.on("error", (err) => {
-      if (this.watcher !== watcher || this.closing.signal.aborted) return;
-      this.watching = false;
-      this.lastError = String(err);
-      log.warn({ err: String(err), revision: this.rev }, "store watch lost its history; relisting");
-      // resync reports its own failures and retries until the cache closes.
-      void this.resync();
-    });
+    watcher.on("error", (err) => this.lostHistory(watcher, err));
+  }
+
+  private async checkContinuity(watcher: Watcher): Promise<void> {
+    try {
+      const compacted = await isCompacted(this.deps.client, this.deps.codec.prefix, this.rev);
+      if (compacted) this.lostHistory(watcher, new Error("history compacted while disconnected"));
+    } catch (err) {
+      // The watch's own reconnect logic deals with an etcd that is still unreachable.
+      this.deps.log.debug({ err: String(err) }, "store watch continuity check failed");
+    }
+  }
+
+  private lostHistory(watcher: Watcher, err: unknown): void {
+    if (this.watcher !== watcher || this.closing.signal.aborted) return;
+    this.watcher = undefined;
+    this.watching = false;
+    this.lastError = String(err);
+    this.deps.log.warn({ err: String(err), revision: this.rev }, "store watch lost its history; relisting");
+    void watcher.cancel().catch(() => {}); // a failed cancel leaves nothing behind: the watcher is dropped
+    // resync reports its own failures and retries until the cache closes.
+    void this.resync();
   }
 
   private onData(events: IEvent[]): void {

@@ -29,6 +29,11 @@ export function createEtcdClient(endpoints: string[], options: Partial<EtcdClien
   return new Etcd3({
     hosts: endpoints,
     faultHandling,
+    // gRPC's own reconnect backoff grows to 2 minutes by default; a local member is back in seconds.
+    grpcOptions: {
+      "grpc.initial_reconnect_backoff_ms": 100,
+      "grpc.max_reconnect_backoff_ms": maxWatchBackoffMs,
+    },
     // A gRPC deadline is an absolute wall-clock time that gRPC itself checks, not a decision input.
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + callTimeoutMs }),
   });

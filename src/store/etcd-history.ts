@@ -10,10 +10,14 @@ import { compactedError, type EventStream } from "./hub.ts";
 import { event } from "./memory.ts";
 import type { StoreEvent } from "./types.ts";
 
-/** True if etcd no longer has the history from `revision` on. */
-export async function isCompacted(client: Etcd3, prefix: string, revision: number): Promise<boolean> {
+/**
+ * True if etcd no longer has every change after `afterRevision`. A watch may start at the compact
+ * revision itself, but deletions at that revision are gone with the compaction, so the probe reads
+ * at `afterRevision`: it fails exactly when afterRevision < the compact revision.
+ */
+export async function isCompacted(client: Etcd3, prefix: string, afterRevision: number): Promise<boolean> {
   try {
-    await client.kv.range({ key: Buffer.from(prefix), limit: 1, revision });
+    await client.kv.range({ key: Buffer.from(prefix), limit: 1, revision: Math.max(1, afterRevision) });
     return false;
   } catch (err) {
     if (/compacted/.test(String(err))) return true;
@@ -32,7 +36,7 @@ export async function replayFromEtcd(
 ): Promise<void> {
   let next = afterRevision + 1;
   try {
-    if (await isCompacted(client, codec.prefix, next)) throw compactedError(afterRevision);
+    if (await isCompacted(client, codec.prefix, afterRevision)) throw compactedError(afterRevision);
   } catch (err) {
     stream.fail(ShoalError.is(err) ? err : unavailable(`store history unavailable: ${String(err)}`));
     return;
@@ -57,7 +61,7 @@ export async function replayFromEtcd(
     watcher.request.start_revision = String(next);
   });
   watcher.on("error", (err) => {
-    void isCompacted(client, codec.prefix, next)
+    void isCompacted(client, codec.prefix, next - 1)
       .catch(() => false)
       .then((compacted) =>
         stream.fail(compacted ? compactedError(next - 1) : unavailable(`store watch failed: ${String(err)}`)),

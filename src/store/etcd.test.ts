@@ -7,9 +7,10 @@ import { after, before, describe, test } from "node:test";
 import { Etcd3 } from "etcd3";
 import { ErrorCode, MemoryLogger, ShoalError, SystemClock } from "../base/index.ts";
 import { defaultEtcdMemberConfig, EtcdMember } from "../etcd/index.ts";
-import { storeConformance, svc } from "./conformance.ts";
+import { storeConformance, svc, take } from "./conformance.ts";
 import { DATA_KEY_BYTES } from "./encryption.ts";
 import { defaultEtcdStoreConfig, EtcdStore } from "./etcd.ts";
+import { CuttableProxy } from "./testing-proxy.ts";
 
 const log = new MemoryLogger();
 let dir: string | undefined;
@@ -202,3 +203,58 @@ async function until(cond: () => boolean, what: string, ms = 10_000): Promise<vo
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+describe("etcd store whose watch lost its history", () => {
+  test("relists after a compaction it missed and reports the difference as events", async () => {
+    const { member, admin } = await etcd();
+    const prefix = `/shoal-test/${++prefixes}/`;
+    const writer = await openStore(prefix);
+    const proxy = new CuttableProxy(Number(new URL(member.clientUrl).port));
+    await proxy.start();
+    const reader = await EtcdStore.open(
+      { ...defaultEtcdStoreConfig([`http://127.0.0.1:${proxy.port}`], dataKey), prefix, callTimeoutMs: 1000 },
+      log,
+      new SystemClock(),
+    );
+    const ac = new AbortController();
+    try {
+      await writer.update((tx) => {
+        tx.create("services", svc("keep", "keep"));
+        tx.create("services", svc("change", "change"));
+        tx.create("services", svc("gone", "gone"));
+      });
+      await until(() => reader.view((tx) => tx.list("services")).length === 3, "reader to load");
+      const events = reader.watch({ tables: ["services"], signal: ac.signal });
+
+      proxy.cut();
+      await until(() => !reader.health().watching, "reader's watch to drop");
+      const change = writer.view((tx) => tx.get("services", "change"))!;
+      await writer.update((tx) => {
+        tx.update("services", { ...change, Spec: { Name: "changed" } });
+        tx.delete("services", "gone");
+        tx.create("services", svc("new", "new"));
+      });
+      await admin.kv.compact({ revision: writer.revision(), physical: true });
+      proxy.restore();
+
+      const seen = await take(events, 3, 15_000);
+      assert.deepEqual(seen.map((e) => `${e.kind}:${e.object.ID}`).sort(), [
+        "create:new",
+        "delete:gone",
+        "update:change",
+      ]);
+      assert.equal(reader.view((tx) => tx.get("services", "change"))?.Spec?.Name, "changed");
+      assert.deepEqual(reader.view((tx) => tx.list("services").map((s) => s.ID)).sort(), [
+        "change",
+        "keep",
+        "new",
+      ]);
+      await until(() => reader.health().healthy, "reader healthy again");
+    } finally {
+      ac.abort();
+      await reader.close();
+      await writer.close();
+      await proxy.stop();
+    }
+  });
+});
