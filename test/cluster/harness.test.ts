@@ -273,11 +273,16 @@ describe("a 3-node cluster", () => {
     assert.equal(pidAlive(pid), false);
     await n1.restartShoal();
     assert.notEqual(n1.shoalPid, pid);
-    const state = ok(
-      await n1.docker(["info", "--format", "{{.Swarm.LocalNodeState}}"]),
-      "info after restart",
+    // after a kill -9 the node may say "pending" while it gets its etcd back
+    await waitFor(
+      "LocalNodeState active after the restart",
+      async () => {
+        const r = await n1.docker(["info", "--format", "{{.Swarm.LocalNodeState}}"]);
+        if (r.stdout.trim() === "active") return true;
+        throw new Error(`state ${r.stdout.trim()} ${r.stderr.trim()}`);
+      },
+      30_000,
     );
-    assert.equal(state.trim(), "active");
   });
 
   test("dispose removes every process, namespace, link, mount, cgroup, rule and file; twice is fine", async () => {

@@ -17,6 +17,7 @@ import {
   pidAlive,
   pidsInNetns,
   pidsWithArg,
+  procCmdline,
   procStartTime,
   removeCgroupSync,
   runSync,
@@ -127,8 +128,7 @@ function shimSockets(l: Layout): string[] {
 export function leftovers(idx: number): string[] {
   const l = layout(idx);
   const out: string[] = [];
-  for (const p of instancePids(l))
-    out.push(`process ${p} (${readFileSync(`/proc/${p}/comm`, "utf8").trim()})`);
+  for (const p of instancePids(l)) out.push(`process ${p} (${procCmdline(p).join(" ").slice(0, 120)})`);
   for (const n of instanceNetns(idx)) out.push(`netns ${n}`);
   for (const n of instanceLinks(idx)) out.push(`link ${n}`);
   for (const m of mountsUnder(l.dir)) out.push(`mount ${m}`);
