@@ -49,8 +49,9 @@ export async function runDaemon(input: DaemonConfig): Promise<void> {
     return stopping;
   };
   try {
-    await node.start();
+    // Serve first: while the swarm resumes, the CLI sees "pending" instead of no daemon at all.
     await server.start();
+    await node.start();
   } catch (err) {
     await stop();
     throw err;

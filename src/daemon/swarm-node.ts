@@ -57,6 +57,8 @@ const ALREADY_IN_SWARM =
   'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.';
 const NOT_A_MANAGER =
   'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
+const MANAGER_PREPARING =
+  "This node is not a swarm manager. Manager is being prepared or has trouble connecting to the cluster.";
 const LAST_MANAGER =
   "You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message. ";
 
@@ -128,6 +130,7 @@ export class SwarmNode implements NodeBackend {
   }
 
   control(): ControlApi {
+    if (this.phase.kind === "pending") throw unavailable(MANAGER_PREPARING);
     if (this.phase.kind !== "active") throw unavailable(NOT_A_MANAGER);
     return this.phase.control;
   }
