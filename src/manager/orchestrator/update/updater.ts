@@ -102,42 +102,39 @@ export function rollingUpdate(input: UpdaterInput): UpdaterDecisions {
     outstanding++;
     if (free > 0 && updateSlot(worker, slot)) free--;
   }
-  return { ...plan.decisions(), ...finish(plan, service, config, ours, outstanding) };
+  const completed = finish(plan, service, config, ours, outstanding);
+  return { ...plan.decisions(), ...(completed ? { service: completed } : {}) };
 }
 
-/** Completion, or when to look again: a worker's delay ending, the final monitor period ending. */
+/**
+ * The completion, once nothing is outstanding and no worker is busy and the final monitor period
+ * is over; until then it asks (on the plan) to be woken when a worker's delay or that period ends.
+ */
 function finish(
   plan: Plan,
   service: SwarmService,
   config: RolloutConfig,
   ours: readonly SwarmTask[],
   outstanding: number,
-): Pick<UpdaterDecisions, "service" | "wakeAt"> {
+): ServiceStatusChange | undefined {
   const reached = ours.map(reachedAt).filter((at): at is number => at !== undefined);
   for (const at of reached) plan.wakeAt(at + config.delayMs);
   const busy = ours.some((t) => isBusy(t, config, plan.now));
-  if (outstanding > 0 || busy || !isActive(service.UpdateStatus?.State)) return wake(plan);
+  if (outstanding > 0 || busy || !isActive(service.UpdateStatus?.State)) return undefined;
   const doneAt =
     reached.length > 0 ? Math.max(...reached) + config.delayMs + finalMonitorMs(config) : plan.now;
   if (plan.now < doneAt) {
     plan.wakeAt(doneAt);
-    return wake(plan);
+    return undefined;
   }
   const back = isRollingBack(service);
-  return {
-    service: change(service, {
-      ...service.UpdateStatus,
-      State: back ? "rollback_completed" : "completed",
-      Message: back ? MSG.rollbackCompleted : MSG.completed,
-      CompletedAt: isoTime(plan.now),
-    }),
-  };
+  return change(service, {
+    ...service.UpdateStatus,
+    State: back ? "rollback_completed" : "completed",
+    Message: back ? MSG.rollbackCompleted : MSG.completed,
+    CompletedAt: isoTime(plan.now),
+  });
 }
-
-const wake = (plan: Plan): Pick<UpdaterDecisions, "wakeAt"> => {
-  const at = plan.decisions().wakeAt;
-  return at !== undefined ? { wakeAt: at } : {};
-};
 
 /** Failures over the slots in the rollout above MaxFailureRatio: pause, or roll back (once). */
 function failureAction(
