@@ -64,6 +64,8 @@ export class ClusterApiClient {
       const status = await responseStatus(stream);
       return decodeReply(status, (await readBody(stream, MAX_UNARY_BODY_BYTES)).toString("utf8"));
     })();
+    // The caller awaits the reply only after its upload; until then a failure must not count as unhandled.
+    reply.catch(() => undefined);
     return { stream, reply };
   }
 

@@ -31,8 +31,8 @@ export interface NewNode {
 /** Node objects, as the CA endpoints create and read them. */
 export interface NodeRegistry {
   /**
-   * Creates the Node for a node that presented a valid join token: Spec.Role and DesiredRole = role,
-   * Spec.Membership accepted, Spec.Availability as requested, Status.State unknown. Throws
+   * Creates the Node for a node that presented a valid join token: Spec.Role = role,
+   * Spec.Availability as requested, Status.State unknown (the session makes it ready). Throws
    * AlreadyExists when the ID is taken (the server then draws another).
    */
   createNode(node: NewNode): Promise<void>;
