@@ -166,7 +166,22 @@ describe("a 3-node cluster", () => {
 
   test("killDockerd / startDockerd; crash / boot; freeze / thaw", async () => {
     const n3 = cluster.node(3);
-    ok(await n3.dockerdCli(["run", "-d", "--name", "keep", "busybox:local", "sleep", "600"]), "run keep");
+    // without --live-restore a restarted dockerd stops what was running: SIGKILL spares the 10 s
+    // a SIGTERM-ignoring busybox PID 1 would cost
+    ok(
+      await n3.dockerdCli([
+        "run",
+        "-d",
+        "--name",
+        "keep",
+        "--stop-signal",
+        "KILL",
+        "busybox:local",
+        "sleep",
+        "600",
+      ]),
+      "run keep",
+    );
     const dockerdPid = n3.dockerdPid;
     await n3.killDockerd();
     assert.equal(dockerdPid !== undefined && pidAlive(dockerdPid), false);
@@ -283,6 +298,15 @@ describe("a 3-node cluster", () => {
       },
       30_000,
     );
+  });
+
+  test("addNode brings a 4th node onto the same network with the image preloaded", async () => {
+    const n4 = await cluster.addNode();
+    assert.equal(n4.index, 4);
+    assert.equal(cluster.node(4), n4);
+    assert.equal(n4.hostname, "harness-node4");
+    assert.ok(await cluster.node(1).ping(n4.addr));
+    assert.equal(ok(await n4.dockerdCli(["run", "--rm", "busybox:local", "echo", "four"]), "run"), "four\n");
   });
 
   test("dispose removes every process, namespace, link, mount, cgroup, rule and file; twice is fine", async () => {

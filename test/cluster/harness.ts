@@ -46,8 +46,11 @@ export interface ClusterOptions {
   keepLogs?: boolean | string;
 }
 
+/** Seconds per phase of create(). */
 export interface Timings {
+  /** state dir mount, bridge, forward rules */
   network: number;
+  /** every node (in parallel): netns, veth, namespaces, containerd, dockerd answering */
   dockerd: number;
   image: number;
   registry: number;
@@ -116,7 +119,7 @@ function preflight(): void {
 const seconds = (t0: number): number => Math.round((performance.now() - t0) / 10) / 100;
 
 export class ClusterHarness {
-  readonly nodes: readonly ClusterNode[];
+  private readonly nodeList: ClusterNode[] = [];
   readonly name: string;
   /** The instance number: the harness network is 172.16.<idx>.0/24. */
   readonly idx: number;
@@ -141,13 +144,18 @@ export class ClusterHarness {
     this.gateway = l.gateway;
     this.bridge = l.bridge;
     this.dir = l.dir;
-    this.nodes = Array.from(
-      { length: opts.nodes },
-      (_, k) =>
-        new ClusterNode(k + 1, nodeLayout(l, k + 1, `${this.name}-node${k + 1}`), l, {
-          dockerdArgs: opts.dockerdArgs ?? [],
-        }),
-    );
+    for (let i = 1; i <= opts.nodes; i++) this.nodeList.push(this.makeNode(i));
+  }
+
+  private makeNode(i: number): ClusterNode {
+    return new ClusterNode(i, nodeLayout(this.l, i, `${this.name}-node${i}`), this.l, {
+      dockerdArgs: this.opts.dockerdArgs ?? [],
+    });
+  }
+
+  /** The nodes, in order (node(i) is nodes[i - 1]). */
+  get nodes(): readonly ClusterNode[] {
+    return this.nodeList;
   }
 
   /**
@@ -194,23 +202,17 @@ export class ClusterHarness {
     await must(["mount", "--bind", this.l.dir, this.l.dir]);
     await must(["mount", "--make-private", this.l.dir]);
     await setupBridge(this.l);
-    await Promise.all(this.nodes.map((n) => setupNodeNetwork(this.l, n.paths)));
-    await Promise.all(this.nodes.map((n) => n.setupNamespaces()));
     this.timings.network = seconds(t0);
     const registryStarted = this.opts.registry !== false ? startRegistry(this.l) : undefined;
     registryStarted?.catch(() => {});
+    // each node goes through network → namespaces → containerd → dockerd on its own
     const tD = performance.now();
-    await Promise.all(this.nodes.map((n) => n.startDockerd()));
+    await Promise.all(this.nodes.map((n) => this.bringUp(n)));
     this.timings.dockerd = seconds(tD);
     const tI = performance.now();
     await imageSaved;
     const loadInto = this.opts.preload !== false ? this.nodes : this.nodes.slice(0, wantImage ? 1 : 0);
-    await Promise.all(
-      loadInto.map(async (n) => {
-        const r = await n.dockerdCli(["load", "-q", "-i", this.l.imageTar]);
-        if (r.code !== 0) throw new Error(`docker load on node ${n.index}: ${r.stderr}`);
-      }),
-    );
+    await Promise.all(loadInto.map((n) => this.loadImage(n)));
     this.timings.image = seconds(tI);
     const tR = performance.now();
     if (registryStarted) {
@@ -225,6 +227,31 @@ export class ClusterHarness {
     }
     this.timings.shoal = seconds(tS);
     this.timings.total = seconds(t0);
+  }
+
+  private async bringUp(n: ClusterNode): Promise<void> {
+    await setupNodeNetwork(this.l, n.paths);
+    await n.setupNamespaces();
+    await n.startDockerd();
+  }
+
+  private async loadImage(n: ClusterNode): Promise<void> {
+    const r = await n.dockerdCli(["load", "-q", "-i", this.l.imageTar]);
+    if (r.code !== 0) throw new Error(`docker load on node ${n.index}: ${r.stderr}`);
+  }
+
+  /**
+   * Adds node N+1 to the running harness (network, namespaces, containerd, dockerd, the image if
+   * the cluster preloads it; shoal if `shoal`), e.g. to join a fresh machine later.
+   */
+  async addNode(opts: { shoal?: boolean | readonly string[] } = {}): Promise<ClusterNode> {
+    if (this.disposed) throw new Error("cluster is disposed");
+    const n = this.makeNode(this.nodeList.length + 1);
+    this.nodeList.push(n);
+    await this.bringUp(n);
+    if (this.opts.preload !== false && existsSync(this.l.imageTar)) await this.loadImage(n);
+    if (opts.shoal) await n.startShoal(Array.isArray(opts.shoal) ? (opts.shoal as readonly string[]) : []);
+    return n;
   }
 
   private async saveImage(image: string): Promise<void> {
