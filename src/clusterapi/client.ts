@@ -153,3 +153,19 @@ function decodeReply(status: number, text: string): unknown {
     typeof error?.code === "string" && CODES.has(error.code) ? (error.code as ErrorCode) : ErrorCode.Internal;
   throw new ShoalError(code, typeof error?.message === "string" ? error.message : `status ${status}`);
 }
+
+/** The promise, or Unavailable after `ms` (then `onTimeout` cleans up whatever was waiting). */
+export async function withDeadline<T>(promise: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
+  let handle: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    handle = setTimeout(() => {
+      onTimeout();
+      reject(unavailable(`no answer within ${ms} ms`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(handle);
+  }
+}

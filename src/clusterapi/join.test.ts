@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { after, before, test } from "node:test";
 import type { DispatcherConnector } from "../api/index.ts";
 import { RandomIds, SystemClock, unavailable } from "../base/index.ts";
 import type { NodeCredentials } from "../ca/index.ts";
 import { createRootCA, generateJoinToken, MANAGER_OU, parseNodeCertificate } from "../ca/index.ts";
 import { ClusterApiClient } from "./client.ts";
-import { joinCluster, renewCertificate } from "./join.ts";
+import { fetchRootCA, joinCluster, renewCertificate } from "./join.ts";
 import { PATHS } from "./protocol.ts";
 import { MemoryRegistry, startTestCluster, type TestCluster } from "./testing.ts";
 
@@ -144,5 +145,20 @@ test("a client that does not trust the server's root cannot talk to it", async (
     await assert.rejects(client.call(PATHS.rootCA, undefined, "GET"), /unreachable|closed/);
   } finally {
     client.close();
+  }
+});
+
+test("a manager that never answers fails the call at its deadline", async () => {
+  const sockets: Socket[] = [];
+  const silent = createServer((s) => void sockets.push(s));
+  await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+  const { port } = silent.address() as AddressInfo;
+  const started = Date.now();
+  try {
+    await assert.rejects(fetchRootCA(`127.0.0.1:${port}`, cluster.tokens.worker, 300), /timed out/);
+    assert.ok(Date.now() - started < 3000);
+  } finally {
+    for (const s of sockets) s.destroy();
+    silent.close();
   }
 });

@@ -20,10 +20,10 @@ import type { Logger } from "../base/index.ts";
 import { ErrorCode, invalidArgument, ShoalError, unavailable } from "../base/index.ts";
 import type { NodeCredentials } from "../ca/index.ts";
 import { MANAGER_OU, parseNodeCertificate } from "../ca/index.ts";
-import { ClusterApiClient } from "./client.ts";
+import { ClusterApiClient, withDeadline } from "./client.ts";
 import { publishLogs } from "./log-publish.ts";
 import { readNdjson } from "./ndjson.ts";
-import { PATHS, type SessionDownMessage } from "./protocol.ts";
+import { DEFAULT_CALL_TIMEOUT_MS, PATHS, type SessionDownMessage } from "./protocol.ts";
 import { AsyncQueue } from "./queue.ts";
 
 export interface RemoteDispatcherOptions {
@@ -53,7 +53,10 @@ export class RemoteDispatcherConnector implements DispatcherConnector {
     try {
       const stream = await client.openStream(PATHS.session, { description });
       const messages = readNdjson(stream)[Symbol.asyncIterator]();
-      const first = (await messages.next()).value as SessionDownMessage | undefined;
+      const timeoutMs = this.options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+      const first = (await withDeadline(messages.next(), timeoutMs, () => stream.close())).value as
+        | SessionDownMessage
+        | undefined;
       if (first?.type !== "session") throw unavailable("dispatcher session did not start");
       const info = { sessionId: first.sessionId, heartbeatPeriodMs: first.heartbeatPeriodMs };
       return new RemoteSession(info, client, stream, messages, this.options);
