@@ -44,7 +44,9 @@ export async function startManagerRuntime(
   const member = new EtcdMember(memberConfig, logger.child({ module: "etcd" }), clock);
   await member.start();
   const stops: Array<() => Promise<void>> = [() => member.stop()];
-  const stopAll = async () => {
+  let leaving = false;
+  const stopAll = async (opts?: { leaving?: boolean }) => {
+    leaving = !!opts?.leaving;
     for (const stop of stops.reverse())
       await stop().catch((err: unknown) => logger.error({ err }, "stop failed"));
   };
@@ -71,7 +73,10 @@ export async function startManagerRuntime(
       await managerDone;
     });
     const agent = await startAgent(deps, state, manager);
-    stops.push(agent.stop);
+    stops.push(async () => {
+      await agent.stop();
+      if (leaving) await removeTaskContainers(agent.engine, state.nodeId, logger);
+    });
     return {
       store,
       stop: stopAll,
@@ -88,11 +93,12 @@ async function startAgent(
   deps: RuntimeDeps,
   state: NodeState,
   manager: Manager,
-): Promise<{ executor: Executor; stop: () => Promise<void> }> {
+): Promise<{ executor: Executor; engine: DockerEngine; stop: () => Promise<void> }> {
   const logger = deps.logger.child({ module: "agent" });
   let report: Agent["reportStatus"] = () => undefined;
+  const engine = new DockerEngine({ socketPath: deps.dockerSocket });
   const executor = new Executor({
-    engine: new DockerEngine({ socketPath: deps.dockerSocket }),
+    engine,
     nodeId: state.nodeId,
     clock: deps.clock,
     logger: logger.child({ module: "agent/executor" }),
@@ -114,7 +120,16 @@ async function startAgent(
     await running;
     await executor.stop();
   };
-  return { executor, stop };
+  return { executor, engine, stop };
+}
+
+/** `swarm leave` removes the node's task containers (moby's Leave does the same). */
+async function removeTaskContainers(engine: DockerEngine, nodeId: string, logger: Logger): Promise<void> {
+  for (const c of await engine.listTaskContainers({ nodeId })) {
+    await engine
+      .removeContainer(c.id)
+      .catch((err: unknown) => logger.warn({ err, container: c.id }, "remove failed"));
+  }
 }
 
 /** dockerd prefixes each line with an RFC 3339 nano timestamp when asked; split it off. */

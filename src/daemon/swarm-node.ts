@@ -38,7 +38,8 @@ export interface ManagerRuntime {
   readonly store: Store;
   /** Log lines of a task container on this node. */
   localTaskLogs(taskId: string, opts: TaskLogOptions, signal: AbortSignal): AsyncIterable<TaskLogLine>;
-  stop(): Promise<void>;
+  /** Stops everything; `leaving` also removes this node's task containers, as `swarm leave` does. */
+  stop(opts?: { leaving?: boolean }): Promise<void>;
 }
 
 export interface SwarmNodeDeps {
@@ -224,7 +225,7 @@ export class SwarmNode implements NodeBackend {
     if (phase.state.role === "manager" && !force) throw unavailable(LAST_MANAGER);
     this.phase = { kind: "pending" };
     try {
-      await phase.manager.stop();
+      await phase.manager.stop({ leaving: true });
     } finally {
       removeSwarmState(this.deps.dataDir);
       this.phase = { kind: "inactive" };

@@ -277,4 +277,23 @@ describe("services on one node with the docker CLI", () => {
     );
     assert.equal((await ok(["service", "ls", "-q"])).trim(), "");
   });
+
+  test("swarm leave --force removes this node's task containers", async () => {
+    await ok([
+      "service",
+      "create",
+      "-d",
+      "--name",
+      "leftover",
+      "--replicas",
+      "2",
+      "busybox:local",
+      "sleep",
+      "100000",
+    ]);
+    await waitFor("leftover running", async () => containersOf("leftover").length === 2, 60_000);
+    await ok(["swarm", "leave", "--force"]);
+    const left = hostDocker(["ps", "-aq", "--filter", `label=com.docker.swarm.node.id=${nodeId}`]).trim();
+    assert.equal(left, "");
+  });
 });
