@@ -162,3 +162,20 @@ test("a manager that never answers fails the call at its deadline", async () => 
     silent.close();
   }
 });
+
+test("during a root rotation joiners get the new key's certificates, trusted through the old root", async () => {
+  const newRoot = await createRootCA(clock, new RandomIds());
+  const rotating = await startTestCluster({
+    registry: new MemoryRegistry(),
+    dispatcher: noDispatcher,
+    rotatingTo: newRoot,
+  });
+  try {
+    const joined = await joinCluster({ addr: rotating.addr, token: rotating.tokens.worker, clock });
+    assert.equal(joined.credentials.certPem.match(/BEGIN CERTIFICATE/g)?.length, 2);
+    const renewed = await renewCertificate({ addr: rotating.addr, credentials: joined.credentials, clock });
+    assert.equal(renewed.nodeId, joined.nodeId);
+  } finally {
+    await rotating.stop();
+  }
+});

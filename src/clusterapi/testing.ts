@@ -8,7 +8,14 @@ import type { DispatcherConnector } from "../api/index.ts";
 import type { Clock, Ids, Logger } from "../base/index.ts";
 import { alreadyExists, RandomIds, SystemClock, silentLogger } from "../base/index.ts";
 import type { NodeCredentials, NodeRole, RootCA } from "../ca/index.ts";
-import { createNodeKeyAndCSR, createRootCA, generateJoinToken, NodeCertSigner } from "../ca/index.ts";
+import {
+  createNodeKeyAndCSR,
+  createRootCA,
+  crossSignRootCA,
+  generateJoinToken,
+  NodeCertSigner,
+  rotationSigningMaterial,
+} from "../ca/index.ts";
 import { localAuthority } from "./authority.ts";
 import type { ClusterSecurity, NewNode, NodeRegistry } from "./deps.ts";
 import { LogHub } from "./log-hub.ts";
@@ -54,6 +61,8 @@ export async function startTestCluster(deps: {
   dispatcher: DispatcherConnector;
   ids?: Ids;
   logger?: Logger;
+  /** Sign with this new root's key plus a cross-signed certificate, as during a root rotation. */
+  rotatingTo?: RootCA;
 }): Promise<TestCluster> {
   const clock = new SystemClock();
   const ids = deps.ids ?? new RandomIds();
@@ -68,6 +77,12 @@ export async function startTestCluster(deps: {
   const signerFor = (r: RootCA) =>
     NodeCertSigner.create({ signingCertPem: r.certPem, signingKeyPem: r.keyPem }, { clock, ids });
   const signer = await signerFor(root);
+  const issuing = deps.rotatingTo
+    ? await NodeCertSigner.create(
+        rotationSigningMaterial(deps.rotatingTo, await crossSignRootCA(root, deps.rotatingTo.certPem, ids)),
+        { clock, ids },
+      )
+    : signer;
   const mint: TestCluster["mint"] = async (nodeId, role, opts = {}) => {
     const r = opts.root ?? root;
     const { keyPem, csrPem } = await createNodeKeyAndCSR();
@@ -86,7 +101,7 @@ export async function startTestCluster(deps: {
     security,
     authority: localAuthority(
       () => root.certPem,
-      () => signer,
+      () => issuing,
     ),
     registry: deps.registry,
     dispatcher: deps.dispatcher,
