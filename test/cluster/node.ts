@@ -1,8 +1,9 @@
 /**
- * One node of the harness: a network namespace (plus a UTS namespace for its hostname) with its own
- * containerd, dockerd and, on demand, a shoal daemon. Every process is started through
- * `nsenter --net=... --uts=...` (never `ip netns exec`, which remounts /sys and hides the cgroup
- * mounts from dockerd) and put in the node's cgroups before it execs, so nothing escapes teardown.
+ * One node of the harness: a network namespace, a UTS namespace (its hostname) and a mount namespace
+ * (its own /etc/docker; dockerd's mounts stay inside) with its own containerd, dockerd and, on
+ * demand, a shoal daemon. Every process is started through `nsenter --net=... --uts=... --mount=...`
+ * (never `ip netns exec`, which remounts /sys and hides the cgroup mounts from dockerd) and put in
+ * the node's cgroups before it execs, so nothing escapes teardown.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -19,6 +20,7 @@ import {
   freezeCgroup,
   killCgroupSync,
   must,
+  parseMountinfo,
   pidAlive,
   type RunOptions,
   run,
@@ -67,6 +69,13 @@ export interface Daemon {
   readonly exited: Promise<string>;
 }
 
+/** The test process's environment minus what would make a daemon behave differently. */
+function daemonEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of ["NODE_TEST_CONTEXT", "NODE_OPTIONS", "DOCKER_HOST", "DOCKER_CONTEXT"]) delete env[k];
+  return env;
+}
+
 /**
  * Starts `argv` detached (own session), with stdout/stderr appended to `log`, after putting the
  * shell that execs it into the cgroups `cgroup`; `ns` is an nsenter prefix. The pid we get is the
@@ -85,7 +94,7 @@ export function spawnDaemon(
   const child = spawn("/bin/sh", ["-c", script, "sh", procs.join(" "), ...ns, ...argv], {
     detached: true,
     stdio: ["ignore", fd, fd],
-    env: { ...process.env, ...opts.env },
+    env: { ...daemonEnv(), ...opts.env },
   });
   closeSync(fd);
   child.unref();
@@ -96,25 +105,6 @@ export function spawnDaemon(
     child.once("error", (err) => done(`error ${err.message}`));
   });
   return { name, pid, child, log: opts.log, exited };
-}
-
-interface MountLine {
-  mountPoint: string;
-  fsType: string;
-}
-
-export function parseMountinfo(text: string): MountLine[] {
-  return text
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => {
-      const f = line.split(" ");
-      const sep = f.indexOf("-");
-      const mountPoint = (f[4] ?? "").replace(/\\(\d{3})/g, (_, o: string) =>
-        String.fromCharCode(Number.parseInt(o, 8)),
-      );
-      return { mountPoint, fsType: f[sep + 1] ?? "" };
-    });
 }
 
 const FOREIGN_DIRS = [

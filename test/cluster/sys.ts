@@ -192,7 +192,7 @@ export function pssKiB(pid: number): number {
 
 export const CGROUP_ROOT = "/sys/fs/cgroup";
 
-interface MountEntry {
+export interface MountEntry {
   mountPoint: string;
   fsType: string;
   superOptions: string;
@@ -201,8 +201,9 @@ interface MountEntry {
 const unescapeMount = (s: string): string =>
   s.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
 
-export function mounts(): MountEntry[] {
-  return readFileSync("/proc/self/mountinfo", "utf8")
+/** Parses /proc/<pid>/mountinfo text. */
+export function parseMountinfo(text: string): MountEntry[] {
+  return text
     .split("\n")
     .filter(Boolean)
     .map((line) => {
@@ -214,6 +215,11 @@ export function mounts(): MountEntry[] {
         superOptions: f[sep + 3] ?? "",
       };
     });
+}
+
+/** The mounts of this process's mount namespace. */
+export function mounts(): MountEntry[] {
+  return parseMountinfo(readFileSync("/proc/self/mountinfo", "utf8"));
 }
 
 /** Mount points of every cgroup hierarchy (v1 controllers, named ones, a v2 unified one). */
