@@ -5,6 +5,12 @@
 import { Command, Option } from "commander";
 import { ShoalError } from "./base/index.ts";
 
+// `shoal up | head` closes our stdout early: that is not an error.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+});
+
 const program = new Command("shoal")
   .description("A Docker Swarm compatible container orchestrator")
   .showHelpAfterError();

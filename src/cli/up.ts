@@ -41,6 +41,43 @@ async function startDaemon(opts: UpOptions): Promise<void> {
   throw new Error(`the daemon did not come up; see ${logPath}`);
 }
 
+const DEMO_SERVICE = "demo-web";
+
+/** A small web service with a healthcheck, created once; `up` waits until its replicas run. */
+async function deployDemo(socket: string): Promise<void> {
+  const existing = await engineRequest(socket, "GET", `/v1.41/services/${DEMO_SERVICE}`);
+  if (existing.status === 404) {
+    const res = await engineRequest(socket, "POST", "/v1.41/services/create", {
+      Name: DEMO_SERVICE,
+      Labels: { "shoal.demo": "true" },
+      TaskTemplate: {
+        ContainerSpec: {
+          Image: "busybox:local",
+          Args: ["httpd", "-f", "-p", "80", "-h", "/www"],
+          Healthcheck: { Test: ["CMD-SHELL", "wget -qO- localhost/"], Interval: 2_000_000_000 },
+        },
+      },
+      Mode: { Replicated: { Replicas: 3 } },
+    });
+    if (res.status !== 201) throw new Error(`creating the demo service failed: ${errorMessage(res)}`);
+    say(`created service ${DEMO_SERVICE}`);
+  }
+  for (let i = 0; i < 150; i++) {
+    const res = await engineRequest(socket, "GET", "/v1.41/services?status=true");
+    const services = res.body as Array<{
+      Spec?: { Name?: string };
+      ServiceStatus?: { RunningTasks?: number; DesiredTasks?: number };
+    }>;
+    const demo = services.find((s) => s.Spec?.Name === DEMO_SERVICE)?.ServiceStatus;
+    if (demo && demo.DesiredTasks && demo.RunningTasks === demo.DesiredTasks) {
+      say(`${DEMO_SERVICE}: ${demo.RunningTasks}/${demo.DesiredTasks} replicas running`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${DEMO_SERVICE} did not converge in 30 s; see \`docker service ps ${DEMO_SERVICE}\``);
+}
+
 export async function up(opts: UpOptions): Promise<void> {
   if (await pingable(opts.engineSocket)) {
     say(`shoal node already running on ${opts.engineSocket}`);
@@ -60,12 +97,16 @@ export async function up(opts: UpOptions): Promise<void> {
   } else {
     say("swarm already active");
   }
+  await deployDemo(opts.engineSocket);
   say("");
   say("Use it with the docker CLI:");
   say(`  export DOCKER_HOST=unix://${opts.engineSocket}`);
   say("  docker info            # Swarm: active");
-  say("  docker swarm inspect");
-  say("  docker run --rm busybox:local echo hi");
+  say("  docker service ls     # the demo service: 3 healthy web replicas");
+  say(`  docker service ps ${DEMO_SERVICE}`);
+  say(`  docker service scale ${DEMO_SERVICE}=5`);
+  say(`  docker service logs ${DEMO_SERVICE}`);
+  say("  docker run --rm busybox:local echo hi   # non-swarm calls go to the local dockerd");
   say("");
   say(`Stop it: kill $(cat ${join(opts.dataDir, "shoal.pid")})`);
 }
