@@ -12,7 +12,9 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { cleanup } from "./cleanup.ts";
 import { ClusterHarness, ClusterStartError, leftovers, waitFor } from "./harness.ts";
-import { pingSocket, REPO } from "./node.ts";
+import { instanceOfName, layout, nodeLayout } from "./layout.ts";
+import { partitionRules, prefixesOverlap } from "./network.ts";
+import { isForeignMount, pingSocket, REPO } from "./node.ts";
 import { allPids, pidAlive, procCmdline, run } from "./sys.ts";
 
 const ok = (r: { code: number; stdout: string; stderr: string }, what: string): string => {
@@ -426,5 +428,33 @@ describe("isolation and cleanup", () => {
     );
     assert.equal(cli.code, 0, cli.stderr);
     assert.equal(cli.stdout.includes(`instance ${idx}:`), false, cli.stdout);
+  });
+});
+
+describe("pure helpers", () => {
+  test("prefix overlap, names, partition rules, foreign mounts", () => {
+    assert.equal(prefixesOverlap("172.16.3.0/24", "172.16.0.0/16"), true);
+    assert.equal(prefixesOverlap("172.16.3.0/24", "172.16.4.0/24"), false);
+    assert.equal(prefixesOverlap("172.16.3.7", "172.16.3.0/24"), true);
+    assert.equal(prefixesOverlap("0.0.0.0/0", "172.16.3.0/24"), true);
+    assert.equal(instanceOfName("netns", "shc12n3"), 12);
+    assert.equal(instanceOfName("link", "shcb7"), 7);
+    assert.equal(instanceOfName("link", "shc7v2"), 7);
+    assert.equal(instanceOfName("link", "shc700v2"), undefined);
+    assert.equal(instanceOfName("cgroup", "shoalc9"), 9);
+    assert.equal(instanceOfName("dir", "shcx"), undefined);
+    const l = layout(5);
+    assert.equal(l.subnet, "172.16.5.0/24");
+    assert.equal(nodeLayout(l, 2, "h").addr, "172.16.5.2");
+    assert.match(partitionRules(), /iifname "eth0" drop;/);
+    assert.match(
+      partitionRules(["172.16.5.1", "172.16.5.3"]),
+      /ip saddr \{ 172\.16\.5\.1, 172\.16\.5\.3 \} drop/,
+    );
+    assert.equal(isForeignMount("/run/docker/netns/abc", "nsfs"), true);
+    assert.equal(isForeignMount("/var/lib/docker/overlay2/x/merged", "overlay"), true);
+    assert.equal(isForeignMount("/tmp/shc4/n1/mnt", "nsfs"), true);
+    assert.equal(isForeignMount("/sys/fs/cgroup/pids", "cgroup"), false);
+    assert.equal(isForeignMount("/proc", "proc"), false);
   });
 });
