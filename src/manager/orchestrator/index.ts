@@ -45,3 +45,9 @@ export {
   sameSpecVersion,
   slotKey,
 } from "./task.ts";
+/** The rolling updater (SwarmKit `update/updater.go`) as a pure, level-triggered step. */
+export type { FailureAction, RolloutConfig, UpdateOrder } from "./update/config.ts";
+export { DEFAULT_ROLLOUT, MSG as UPDATE_MESSAGES, rolloutConfig } from "./update/config.ts";
+export { applyDecisions, mergeDecisions, serviceStatusUnit } from "./update/merge.ts";
+export type { ServiceStatusChange, UpdaterDecisions, UpdaterInput } from "./update/updater.ts";
+export { rollingUpdate } from "./update/updater.ts";
