@@ -10,6 +10,7 @@ import type { DispatcherConfig } from "./dispatcher/index.ts";
 import { Dispatcher } from "./dispatcher/index.ts";
 import { runOrchestrator } from "./orchestrator/controller.ts";
 import { runScheduler } from "./scheduler/controller.ts";
+import { runConstraintEnforcer } from "./scheduler/enforcer-controller.ts";
 
 /** A leader-only loop: runs until its signal aborts. */
 export type LeaderLoop = (signal: AbortSignal) => Promise<void>;
@@ -86,11 +87,20 @@ export class Manager {
       },
       {
         name: "orchestrator",
-        run: (s) => runOrchestrator({ ...loopDeps, logger: logger.child({ module: "manager/orchestrator" }) }, s),
+        run: (s) =>
+          runOrchestrator({ ...loopDeps, logger: logger.child({ module: "manager/orchestrator" }) }, s),
       },
       {
         name: "scheduler",
         run: (s) => runScheduler({ ...loopDeps, logger: logger.child({ module: "manager/scheduler" }) }, s),
+      },
+      {
+        name: "constraint-enforcer",
+        run: (s) =>
+          runConstraintEnforcer(
+            { ...loopDeps, logger: logger.child({ module: "manager/constraintenforcer" }) },
+            s,
+          ),
       },
       ...(this.deps.loops ?? []).map((l) => ({
         name: l.name,
