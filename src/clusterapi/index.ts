@@ -14,6 +14,7 @@ export { RemoteLogClient } from "./log-client.ts";
 export type { LogPublisher } from "./log-hub.ts";
 export { LogHub } from "./log-hub.ts";
 export { DEFAULT_CALL_TIMEOUT_MS, PATHS, ROUTE_ROLES } from "./protocol.ts";
+export { joinedNodeObject } from "./registry.ts";
 export type { RemoteDispatcherOptions } from "./remote-dispatcher.ts";
 export { RemoteDispatcherConnector } from "./remote-dispatcher.ts";
 export type { ClusterApiServerDeps } from "./server.ts";

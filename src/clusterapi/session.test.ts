@@ -19,20 +19,17 @@ import type { NewNode, NodeRegistry } from "./deps.ts";
 import { joinCluster } from "./join.ts";
 import { RemoteLogClient } from "./log-client.ts";
 import { PATHS } from "./protocol.ts";
+import { joinedNodeObject } from "./registry.ts";
 import { RemoteDispatcherConnector } from "./remote-dispatcher.ts";
 import { startTestCluster } from "./testing.ts";
 
 /** The registry the daemon will implement, over the store. */
 class StoreRegistry implements NodeRegistry {
+  rootCAPem = "";
   constructor(private readonly store: MemoryStore) {}
   async createNode(n: NewNode): Promise<void> {
-    await this.store.update((tx) =>
-      tx.create("nodes", {
-        ID: n.nodeId,
-        Spec: { Role: n.role, Availability: n.availability },
-        Status: { State: "unknown" },
-      }),
-    );
+    const root = this.rootCAPem;
+    await this.store.update((tx) => tx.create("nodes", joinedNodeObject(n, new Date().toISOString(), root)));
   }
   async roleOf(nodeId: string): Promise<NodeRole | undefined> {
     return this.store.view((tx) => tx.get("nodes", nodeId))?.Spec?.Role as NodeRole | undefined;
@@ -62,7 +59,9 @@ async function setup(dispatcherClock: Clock = new SystemClock(), logSource?: Tas
     ids: new SeededIds(9),
     logger: silentLogger(),
   });
-  const cluster = await startTestCluster({ registry: new StoreRegistry(store), dispatcher });
+  const registry = new StoreRegistry(store);
+  const cluster = await startTestCluster({ registry, dispatcher });
+  registry.rootCAPem = cluster.root.certPem;
   cleanups.push(
     () => dispatcher.stop(),
     () => cluster.stop(),
