@@ -75,6 +75,7 @@ export function publicTask(stored: Task): Task {
   delete t.SpecVersion;
   delete t.ServiceAnnotations;
   delete t.Endpoint;
+  delete t.UpdateMonitor; // the updater's bookkeeping
   if (t.Status) {
     delete t.Status.AppliedBy;
     delete t.Status.AppliedAt;
