@@ -38,6 +38,11 @@ export interface EtcdMemberConfig {
   stopTimeoutMs: number;
   /** Backoff between restarts after an unexpected exit. */
   restartBackoff: BackoffOptions;
+  /**
+   * Kill etcd if this process dies (via `setpriv --pdeathsig`, when installed), so that a crashed
+   * daemon leaves no member holding the data directory's lock.
+   */
+  dieWithParent: boolean;
 }
 
 export const defaultEtcdMemberConfig = (name: string, dataDir: string): EtcdMemberConfig => ({
@@ -60,6 +65,7 @@ export const defaultEtcdMemberConfig = (name: string, dataDir: string): EtcdMemb
   healthTimeoutMs: 20_000,
   stopTimeoutMs: 10_000,
   restartBackoff: { initialMs: 200, maxMs: 10_000, factor: 2 },
+  dieWithParent: true,
 });
 
 /** Names the first bad field. */

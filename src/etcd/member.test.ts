@@ -42,7 +42,7 @@ describe("EtcdMember", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  test("starts, serves, survives kill -9, stops cleanly", async () => {
+  test("starts, serves, survives kill -9, stops cleanly", { timeout: 60_000 }, async () => {
     try {
       await scenario();
     } catch (err) {

@@ -4,6 +4,7 @@
  * The constructor does no I/O; `start()` resolves once the member is healthy; `stop()` is idempotent.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { access, constants, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { createInterface } from "node:readline";
@@ -16,6 +17,8 @@ import {
   unavailable,
 } from "../base/index.ts";
 import { type EtcdMemberConfig, etcdArgs, etcdDataDir, validateEtcdMemberConfig } from "./config.ts";
+
+const SETPRIV = "/usr/bin/setpriv";
 
 export type EtcdMemberState = "idle" | "starting" | "running" | "restarting" | "stopped";
 
@@ -119,7 +122,8 @@ export class EtcdMember {
   }
 
   private spawn(): void {
-    const child = spawn(this.config.binary, etcdArgs(this.config), {
+    const [command, args] = this.command();
+    const child = spawn(command, args, {
       stdio: ["ignore", "pipe", "pipe"],
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
     });
@@ -132,6 +136,12 @@ export class EtcdMember {
     child.once("error", (err) => this.log.error({ err: err.message }, "etcd process error"));
     child.once("exit", (code, signal) => this.onExit(child, code, signal));
     this.log.info({ pid: child.pid, clientUrl: this.clientUrl, name: this.config.name }, "etcd started");
+  }
+
+  private command(): [string, string[]] {
+    const args = etcdArgs(this.config);
+    if (!this.config.dieWithParent || !existsSync(SETPRIV)) return [this.config.binary, args];
+    return [SETPRIV, ["--pdeathsig", "KILL", "--", this.config.binary, ...args]];
   }
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {

@@ -56,6 +56,9 @@ const isCode = (code: string) => (err: unknown) => {
   return true;
 };
 
+/** No store operation in these tests should take long: a hang fails the test instead of the run. */
+const T = { timeout: 30_000 };
+
 export function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>): void {
   describe(`store conformance: ${name}`, () => {
     let harness: StoreHarness;
@@ -76,7 +79,7 @@ export function storeConformance(name: string, makeHarness: () => Promise<StoreH
       await harness?.dispose();
     });
 
-    test("create, get, list, lookup, update, delete", async () => {
+    test("create, get, list, lookup, update, delete", T, async () => {
       await store.update((tx) => {
         tx.create("services", svc("s1", "web"));
         tx.create("tasks", task("t1", "s1", "n1"));
@@ -114,7 +117,7 @@ export function storeConformance(name: string, makeHarness: () => Promise<StoreH
       );
     });
 
-    test("objects handed out never alias store state", async () => {
+    test("objects handed out never alias store state", T, async () => {
       const input = svc("alias1", "alias");
       await store.update((tx) => tx.create("services", input));
       input.Spec!.Name = "mutated-input";
@@ -124,7 +127,7 @@ export function storeConformance(name: string, makeHarness: () => Promise<StoreH
       assert.equal(store.view((tx) => tx.lookup("services", "name", "alias")).length, 1);
     });
 
-    test("update returns fn's result and reads its own writes", async () => {
+    test("update returns fn's result and reads its own writes", T, async () => {
       const r = await store.update((tx) => {
         tx.create("services", svc("ryw", "ryw"));
         const inTx = tx.get("services", "ryw")!;
@@ -135,7 +138,7 @@ export function storeConformance(name: string, makeHarness: () => Promise<StoreH
       assert.equal(store.view((tx) => tx.get("services", "ryw"))?.Spec?.Name, "ryw2");
     });
 
-    test("AlreadyExists and NotFound", async () => {
+    test("AlreadyExists and NotFound", T, async () => {
       await store.update((tx) => tx.create("services", svc("dup", "dup")));
       await assert.rejects(
         store.update((tx) => tx.create("services", svc("dup", "dup"))),
@@ -151,7 +154,7 @@ export function storeConformance(name: string, makeHarness: () => Promise<StoreH
       );
     });
 
-    test("a stale version is 'update out of sequence'", async () => {
+    test("a stale version is 'update out of sequence'", T, async () => {
       await store.update((tx) => tx.create("services", svc("ver", "ver")));
       const v1 = store.view((tx) => tx.get("services", "ver"))!;
       await store.update((tx) => tx.update("services", { ...v1, Spec: { Name: "ver-2" } }));
@@ -166,7 +169,7 @@ export function storeConformance(name: string, makeHarness: () => Promise<StoreH
       assert.equal(store.view((tx) => tx.get("services", "ver"))?.Spec?.Name, "ver-2");
     });
 
-    test("a throwing fn writes nothing", async () => {
+    test("a throwing fn writes nothing", T, async () => {
       const rev = store.revision();
       await assert.rejects(
         store.update((tx) => {
@@ -195,7 +198,7 @@ export function storeConformance(name: string, makeHarness: () => Promise<StoreH
       );
     });
 
-    test("batch commits units independently and reports per-unit errors", async () => {
+    test("batch commits units independently and reports per-unit errors", T, async () => {
       const units = Array.from({ length: 300 }, (_, i) => (tx: import("./types.ts").WriteTx) => {
         if (i === 7) throw new Error("unit 7 fails");
         tx.create("tasks", task(`b${i}`, "batch-svc"));
@@ -211,7 +214,7 @@ export function storeConformance(name: string, makeHarness: () => Promise<StoreH
       assert.ok(!ids.includes("b7") && !ids.includes("b200"));
     });
 
-    test("watch delivers changes once, in revision order, with previous objects", async () => {
+    test("watch delivers changes once, in revision order, with previous objects", T, async () => {
       const ac = new AbortController();
       const events = store.watch({ tables: ["services"], signal: ac.signal });
       await store.update((tx) => tx.create("services", svc("w1", "w1")));
@@ -232,7 +235,7 @@ export function storeConformance(name: string, makeHarness: () => Promise<StoreH
       assert.equal(seen[2]?.object.ID, "w1");
     });
 
-    test("afterRevision replays recent history", async () => {
+    test("afterRevision replays recent history", T, async () => {
       const from = store.revision();
       await store.update((tx) => tx.create("services", svc("r1", "r1")));
       await store.update((tx) => tx.create("services", svc("r2", "r2")));
@@ -249,7 +252,7 @@ export function storeConformance(name: string, makeHarness: () => Promise<StoreH
       assert.equal(seen[0]?.revision, from + 1);
     });
 
-    test("viewAndWatch has no gap", async () => {
+    test("viewAndWatch has no gap", T, async () => {
       const writer = (async () => {
         for (let i = 0; i < 40; i++) await store.update((tx) => tx.create("tasks", task(`g${i}`, "gap")));
       })();
@@ -268,7 +271,7 @@ export function storeConformance(name: string, makeHarness: () => Promise<StoreH
       assert.equal(result.length + seen.length, 40);
     });
 
-    test("a compacted revision cannot be replayed", async () => {
+    test("a compacted revision cannot be replayed", T, async () => {
       const old = store.revision();
       await store.update((tx) => tx.create("services", svc("c1", "c1")));
       await store.update((tx) => tx.create("services", svc("c2", "c2")));
@@ -298,6 +301,7 @@ function sharedTests(ctx: () => { store: Store; open: () => Promise<Store>; harn
 
   test(
     "two instances: a stale version loses, a rerun fn wins",
+    T,
     skip(async () => {
       const { store } = ctx();
       const other = await ctx().open();
@@ -329,6 +333,7 @@ function sharedTests(ctx: () => { store: Store; open: () => Promise<Store>; harn
 
   test(
     "reopen: state intact, watch from an old revision",
+    T,
     skip(async () => {
       const first = await ctx().open();
       const from = first.revision();

@@ -35,7 +35,7 @@ async function until(cond: () => boolean, what: string, ms = 10_000): Promise<nu
 }
 
 describe("memory election", () => {
-  test("first campaigner wins, resign hands over, depose re-queues", async () => {
+  test("first campaigner wins, resign hands over, depose re-queues", { timeout: 60_000 }, async () => {
     const arena = new MemoryElectionArena();
     const a = candidate(new MemoryLeaderElection(arena, "a"));
     const b = candidate(new MemoryLeaderElection(arena, "b"));
@@ -90,7 +90,9 @@ describe("etcd election", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  test("one leader; resign hands over fast; a lost lease hands over and the loser campaigns again", async () => {
+  test("one leader; resign hands over fast; a lost lease hands over and the loser campaigns again", {
+    timeout: 60_000,
+  }, async () => {
     const a = candidate(election("a"));
     await until(() => a.isLeader(), "a elected");
     const b = candidate(election("b"));

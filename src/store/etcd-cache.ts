@@ -53,6 +53,11 @@ export class EtcdCache {
   /** Applies the changes of one committed revision; false if it was already applied. */
   apply(revision: number, items: readonly DecodedKv[]): boolean {
     if (revision <= this.rev) return false;
+    this.applyAt(revision, items);
+    return true;
+  }
+
+  private applyAt(revision: number, items: readonly DecodedKv[]): void {
     const events: StoreEvent[] = [];
     for (const item of items) {
       const e = this.applyItem(item, revision);
@@ -61,7 +66,6 @@ export class EtcdCache {
     this.rev = revision;
     this.hub.publish(events);
     this.wake();
-    return true;
   }
 
   /** Resolves true once `ready()` holds after some apply, false after timeoutMs. */
@@ -137,8 +141,10 @@ export class EtcdCache {
     if (!publish) {
       for (const item of items) this.applyItem(item, revision);
       this.rev = revision;
-    } else if (revision > this.rev) {
-      this.apply(revision, items);
+    } else if (items.length > 0 || revision > this.rev) {
+      // A watch that lost history may already have applied part of a revision: the difference is
+      // then published at the cache's revision, which keeps revisions non-decreasing for watchers.
+      this.applyAt(Math.max(revision, this.rev), items);
     }
     return revision;
   }
@@ -158,7 +164,10 @@ export class EtcdCache {
       if (reconnect) void this.checkContinuity(watcher);
       reconnect = true;
     });
-    watcher.on("data", (res) => this.onData(res.events));
+    watcher.on("data", (res) => {
+      // A watcher given up on (history lost) may still deliver a response or two: ignore them.
+      if (this.watcher === watcher) this.onData(res.events);
+    });
     watcher.on("disconnected", (err) => {
       this.watching = false;
       this.lastError = String(err);
@@ -175,8 +184,8 @@ export class EtcdCache {
       const compacted = await isCompacted(this.deps.client, this.deps.codec.prefix, this.rev);
       if (compacted) this.lostHistory(watcher, new Error("history compacted while disconnected"));
     } catch (err) {
-      // The watch's own reconnect logic deals with an etcd that is still unreachable.
-      this.deps.log.debug({ err: String(err) }, "store watch continuity check failed");
+      // Unknown whether history was lost: relisting is always safe, so do that.
+      this.lostHistory(watcher, new Error(`cannot check watch continuity: ${String(err)}`));
     }
   }
 

@@ -56,6 +56,17 @@ export async function replayFromEtcd(
     const last = res.events.at(-1);
     if (last) next = Number(last.kv.mod_revision) + 1;
   });
+  let reconnect = false;
+  watcher.on("connected", () => {
+    // A watch may resume at the compact revision itself and silently miss its deletions: check.
+    if (reconnect) {
+      const after = next - 1;
+      void isCompacted(client, codec.prefix, after)
+        .catch(() => true)
+        .then((lost) => lost && stream.fail(compactedError(after)));
+    }
+    reconnect = true;
+  });
   watcher.on("disconnected", () => {
     // Resume from what was delivered, not from etcd3's last header revision.
     watcher.request.start_revision = String(next);

@@ -69,7 +69,9 @@ describe("etcd store specifics", () => {
     await store?.close();
   });
 
-  test("values are encrypted at rest: no plaintext in etcd's files, sealed values under the keys", async () => {
+  test("values are encrypted at rest: no plaintext in etcd's files, sealed values under the keys", {
+    timeout: 60_000,
+  }, async () => {
     const marker = "PLAINTEXT-MARKER-7f3a9c";
     await store.update((tx) => {
       for (let i = 0; i < 5; i++) tx.create("services", svc(`enc${i}`, `${marker}-${i}`, { note: marker }));
@@ -94,7 +96,7 @@ describe("etcd store specifics", () => {
     assert.ok(sawKey, "the keys themselves are in etcd's files");
   });
 
-  test("health reports a watching store; close ends watches", async () => {
+  test("health reports a watching store; close ends watches", { timeout: 60_000 }, async () => {
     const deadline = Date.now() + 5000;
     while (!store.health().watching && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.equal(store.health().healthy, true);
@@ -110,7 +112,7 @@ describe("etcd store specifics", () => {
     );
   });
 
-  test("a transaction too large for etcd is refused before it is sent", async () => {
+  test("a transaction too large for etcd is refused before it is sent", { timeout: 60_000 }, async () => {
     await assert.rejects(
       store.update((tx) => {
         for (let i = 0; i < 129; i++) tx.create("tasks", { ID: `big${i}` } as never);
@@ -141,7 +143,9 @@ describe("etcd store when etcd goes away", () => {
     await rm(outageDir, { recursive: true, force: true });
   });
 
-  test("writes fail with Unavailable, health reports it, and the store recovers without losing events", async () => {
+  test("writes fail with Unavailable, health reports it, and the store recovers without losing events", {
+    timeout: 60_000,
+  }, async () => {
     const startMember = async (clientPort: number, peerPort: number) => {
       const m = new EtcdMember(
         { ...defaultEtcdMemberConfig("outage", outageDir), clientPort, peerPort },
@@ -205,7 +209,9 @@ async function until(cond: () => boolean, what: string, ms = 10_000): Promise<vo
 }
 
 describe("etcd store whose watch lost its history", () => {
-  test("relists after a compaction it missed and reports the difference as events", async () => {
+  test("relists after a compaction it missed and reports the difference as events", {
+    timeout: 60_000,
+  }, async () => {
     const { member, admin } = await etcd();
     const prefix = `/shoal-test/${++prefixes}/`;
     const writer = await openStore(prefix);

@@ -9,7 +9,7 @@
  * once; otherwise the cache is missing earlier revisions, and applying R first would break revision
  * order for watchers, so `update` waits for the watch to deliver R (normally ~1 ms).
  */
-import type { Etcd3, ICompare, IRequestOp, ITxnResponse } from "etcd3";
+import type { Etcd3 } from "etcd3";
 import {
   type Clock,
   invalidArgument,
@@ -23,6 +23,7 @@ import { EtcdCache } from "./etcd-cache.ts";
 import { createEtcdClient } from "./etcd-client.ts";
 import { type DecodedKv, EtcdCodec } from "./etcd-codec.ts";
 import { replayFromEtcd } from "./etcd-history.ts";
+import { buildTxn, caughtUpWith, type StaleKey, staleKeys } from "./etcd-txn.ts";
 import type { EventStream } from "./hub.ts";
 import { type Change, OverlayTx } from "./overlay.ts";
 import { readTxOver, versionOf } from "./state.ts";
@@ -68,12 +69,6 @@ export interface EtcdStoreHealth {
   revision: number;
   consecutiveFailures: number;
   lastError?: string;
-}
-
-/** A key whose compare failed, with its mod revision in etcd at that moment (0: absent). */
-interface StaleKey {
-  change: Change;
-  current: number;
 }
 
 type CommitOutcome = { ok: true } | { ok: false; stale: StaleKey[] };
@@ -157,7 +152,8 @@ export class EtcdStore implements Store {
       }
       if (child.size === 0) continue;
       if (pack.tx.size + child.size > this.config.maxTxnOps) {
-        await this.flush(pack, units, errors);
+        const down = await this.flush(pack, units, errors);
+        if (down) return errors.map((e, j) => (j >= i ? down : e));
         pack = this.newPack();
         i--; // run the unit again over the state the flush produced
         continue;
@@ -239,45 +235,33 @@ export class EtcdStore implements Store {
     return { tx: new OverlayTx(this.cache.state, this.cache.rev + 1), members: [] };
   }
 
-  /** Commits a pack of units in one txn; if it conflicts, commits each unit on its own. */
+  /**
+   * Commits a pack of units in one txn; if it conflicts, commits each unit on its own. Returns the
+   * error if etcd could not be reached (the caller then fails the remaining units fast).
+   */
   private async flush(
     pack: { tx: OverlayTx; members: number[] },
     units: ReadonlyArray<(tx: WriteTx) => void>,
     errors: Array<Error | undefined>,
-  ): Promise<void> {
+  ): Promise<Error | undefined> {
     const changes = pack.tx.changes();
-    if (changes.length === 0) return;
+    if (changes.length === 0) return undefined;
     try {
-      if ((await this.commit(changes)).ok) return;
+      if ((await this.commit(changes)).ok) return undefined;
     } catch (err) {
       for (const i of pack.members) errors[i] = asError(err);
-      return;
+      return asError(err);
     }
     for (const i of pack.members) {
       const unit = units[i];
       if (unit) errors[i] = await this.update(unit).then(() => undefined, asError);
     }
+    return undefined;
   }
 
   private async commit(changes: Change[]): Promise<CommitOutcome> {
-    const compare: ICompare[] = [];
-    const success: IRequestOp[] = [];
-    const failure: IRequestOp[] = [];
-    for (const c of changes) {
-      const key = this.codec.key(c.table, c.id);
-      compare.push(
-        c.before
-          ? { key, target: "Mod", result: "Equal", mod_revision: versionOf(c.before) }
-          : { key, target: "Create", result: "Equal", create_revision: 0 },
-      );
-      success.push(
-        c.after
-          ? { request_put: { key, value: this.codec.encode(c.table, c.after) } }
-          : { request_delete_range: { key } },
-      );
-      failure.push({ request_range: { key, keys_only: true } });
-    }
-    const res = await this.call(() => this.client.kv.txn({ compare, success, failure }));
+    const txn = buildTxn(this.codec, changes);
+    const res = await this.call(() => this.client.kv.txn(txn));
     if (!res.succeeded) return { ok: false, stale: staleKeys(changes, res) };
     await this.applyOwn(Number(res.header.revision), changes);
     return { ok: true };
@@ -303,12 +287,8 @@ export class EtcdStore implements Store {
   /** Waits until the cache has seen the current version of every key whose compare failed. */
   private async catchUp(stale: StaleKey[]): Promise<void> {
     const state = this.cache.state;
-    const caughtUp = () =>
-      stale.every(({ change, current }) => {
-        const cached = versionOf(state.getRaw(change.table, change.id));
-        return current > 0 ? cached >= current : cached === 0 || cached > versionOf(change.before);
-      });
-    await this.cache.waitUntil(caughtUp, this.config.catchUpTimeoutMs);
+    const ready = () => caughtUpWith(stale, (c) => versionOf(state.getRaw(c.table, c.id)));
+    await this.cache.waitUntil(ready, this.config.catchUpTimeoutMs);
   }
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {
@@ -335,14 +315,6 @@ export class EtcdStore implements Store {
   private assertOpen(): void {
     if (this.closed) throw unavailable("store is closed");
   }
-}
-
-/** The current mod revision (0: absent) of each key, from the txn's failure branch. */
-function staleKeys(changes: Change[], res: ITxnResponse): StaleKey[] {
-  return changes.map((change, i) => {
-    const kv = res.responses[i]?.response_range?.kvs[0];
-    return { change, current: kv ? Number(kv.mod_revision) : 0 };
-  });
 }
 
 const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));

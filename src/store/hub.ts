@@ -17,10 +17,10 @@ export const compactedError = (revision: number): Error =>
  */
 export class EventStream implements AsyncIterable<StoreEvent> {
   private readonly queue: StoreEvent[] = [];
-  private waiter: (() => void) | undefined;
+  private waiters: Array<() => void> = [];
   private ended = false;
   private error: Error | undefined;
-  private readonly onAbort = () => this.end();
+  private readonly onAbort = () => this.cancel();
   private readonly closers: Array<() => void> = [];
 
   constructor(
@@ -38,7 +38,7 @@ export class EventStream implements AsyncIterable<StoreEvent> {
     return this.ended;
   }
 
-  /** Queues events (shared; cloned on delivery) that pass the table filter. */
+  /** Queues events (shared; cloned on delivery) that pass the filters. */
   push(events: readonly StoreEvent[]): void {
     if (this.ended) return;
     for (const e of events) {
@@ -53,7 +53,7 @@ export class EventStream implements AsyncIterable<StoreEvent> {
     else this.closers.push(fn);
   }
 
-  /** Ends the stream after the queued events. */
+  /** Ends the stream after the queued events (the store closed). */
   end(): void {
     if (this.ended) return;
     this.ended = true;
@@ -70,29 +70,45 @@ export class EventStream implements AsyncIterable<StoreEvent> {
     this.end();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<StoreEvent> {
-    try {
-      for (;;) {
-        const next = this.queue.shift();
-        if (next) {
-          yield cloneEvent(next);
-          continue;
-        }
-        if (this.ended) break;
-        await new Promise<void>((resolve) => {
-          this.waiter = resolve;
-        });
+  /**
+   * A hand-written iterator rather than an async generator: `return()` must end the stream at once
+   * even while a `next()` is waiting (a generator would queue the return behind it).
+   */
+  [Symbol.asyncIterator](): AsyncIterator<StoreEvent> {
+    return {
+      next: () => this.next(),
+      return: async () => {
+        this.cancel();
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  /** The consumer stopped: drop what is queued and end. */
+  private cancel(): void {
+    this.queue.length = 0;
+    this.error = undefined;
+    this.end();
+  }
+
+  private async next(): Promise<IteratorResult<StoreEvent>> {
+    for (;;) {
+      const event = this.queue.shift();
+      if (event) return { done: false, value: cloneEvent(event) };
+      if (this.ended) {
+        const err = this.error;
+        this.error = undefined;
+        if (err) throw err;
+        return { done: true, value: undefined };
       }
-      if (this.error && !this.signal?.aborted) throw this.error;
-    } finally {
-      this.end();
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
   }
 
   private wake(): void {
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.();
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
   }
 }
 
