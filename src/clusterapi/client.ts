@@ -81,11 +81,17 @@ export class ClusterApiClient {
   }
 
   private request(path: string, method: string, timeoutMs: number) {
-    const stream = this.connection().request({
-      ":method": method,
-      ":path": path,
-      "content-type": "application/json",
-    });
+    let stream: ClientHttp2Stream;
+    try {
+      stream = this.connection().request({
+        ":method": method,
+        ":path": path,
+        "content-type": "application/json",
+      });
+    } catch (err) {
+      this.close(); // a session that refuses new streams is replaced on the next call
+      throw asTransportError(err);
+    }
     const handle =
       timeoutMs > 0
         ? setTimeout(

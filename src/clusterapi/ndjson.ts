@@ -2,6 +2,7 @@
  * Newline-delimited JSON over HTTP/2 streams, with backpressure: one JSON value per line.
  */
 import type { Readable, Writable } from "node:stream";
+import { invalidArgument } from "../base/index.ts";
 
 /** Parses each line of a byte stream as JSON; ends when the stream ends, throws if it fails. */
 export async function* readNdjson(source: Readable, maxLineBytes = 16 * 1024 * 1024): AsyncIterable<unknown> {
@@ -12,12 +13,12 @@ export async function* readNdjson(source: Readable, maxLineBytes = 16 * 1024 * 1
     while (nl >= 0) {
       const line = buffered.slice(0, nl);
       buffered = buffered.slice(nl + 1);
-      if (line.trim() !== "") yield JSON.parse(line) as unknown;
+      if (line.trim() !== "") yield parseLine(line);
       nl = buffered.indexOf("\n");
     }
-    if (buffered.length > maxLineBytes) throw new Error("ndjson line too long");
+    if (buffered.length > maxLineBytes) throw invalidArgument("ndjson line too long");
   }
-  if (buffered.trim() !== "") yield JSON.parse(buffered) as unknown;
+  if (buffered.trim() !== "") yield parseLine(buffered);
 }
 
 /** Writes one value as a line; resolves when the stream can take more. */
@@ -46,8 +47,16 @@ export async function readBody(source: Readable, limit: number): Promise<Buffer>
   for await (const chunk of source) {
     const buf = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
     size += buf.length;
-    if (size > limit) throw new Error("request body too large");
+    if (size > limit) throw invalidArgument("request body too large");
     chunks.push(buf);
   }
   return Buffer.concat(chunks);
+}
+
+function parseLine(line: string): unknown {
+  try {
+    return JSON.parse(line) as unknown;
+  } catch {
+    throw invalidArgument("malformed ndjson line");
+  }
 }

@@ -101,7 +101,8 @@ export class ClusterApiServer {
       await this.route(stream, headers);
     } catch (err) {
       const e = asShoalError(err);
-      const level = e.code === "Internal" ? "error" : "debug";
+      // A peer that hangs up mid-call is not a server fault.
+      const level = e.code === "Internal" && !stream.destroyed ? "error" : "debug";
       this.deps.logger[level]({ err: e, path: pathOf(headers) }, "cluster API call failed");
       sendError(stream, e);
     }

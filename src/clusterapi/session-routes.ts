@@ -56,6 +56,10 @@ export class SessionRoutes {
       session.close();
     };
     stream.once("close", cleanup);
+    if (stream.destroyed || stream.closed) {
+      cleanup(); // the agent went away while the session was being opened
+      return;
+    }
     stream.respond(NDJSON);
     send({ type: "session", sessionId, heartbeatPeriodMs });
     try {
