@@ -13,7 +13,7 @@
  */
 import type { Node, SwarmService, SwarmTask } from "../../../api/index.ts";
 import { TaskStates } from "../../../api/index.ts";
-import { desiredOf, isTaskDirty, parseTime, stateOf } from "../../common/index.ts";
+import { canonicalJson, desiredOf, isTaskDirty, parseTime, stateOf } from "../../common/index.ts";
 import type { RolloutConfig } from "./config.ts";
 
 export interface RolloutView {
@@ -22,8 +22,39 @@ export interface RolloutView {
   now: number;
 }
 
+/** Per-pass memo of `isTaskDirty` and the service's canonical specs (one pass = one view). */
+const memo = new WeakMap<RolloutView, { template: string; endpoint: string; dirty: Map<string, boolean> }>();
+
+function memoOf(view: RolloutView) {
+  let m = memo.get(view);
+  if (!m) {
+    const spec = view.service.Spec;
+    m = {
+      template: canonicalJson(spec?.TaskTemplate ?? {}),
+      endpoint: canonicalJson(spec?.EndpointSpec ?? {}),
+      dirty: new Map(),
+    };
+    memo.set(view, m);
+  }
+  return m;
+}
+
+/**
+ * `isTaskDirty`, with a fast path for the common case after a scale (the spec version moved on but
+ * the task spec is unchanged): equal canonical specs are clean without the full comparison.
+ */
 export function taskIsDirty(view: RolloutView, t: SwarmTask): boolean {
-  return isTaskDirty(view.service, t, t.NodeID ? view.nodes.get(t.NodeID) : undefined);
+  const sv = view.service.SpecVersion?.Index;
+  if (sv !== undefined && sv === t.SpecVersion?.Index) return false;
+  const m = memoOf(view);
+  const known = m.dirty.get(t.ID);
+  if (known !== undefined) return known;
+  const sameSpec =
+    canonicalJson(t.Spec ?? {}) === m.template &&
+    (t.Endpoint === undefined || canonicalJson(t.Endpoint.Spec ?? {}) === m.endpoint);
+  const dirty = !sameSpec && isTaskDirty(view.service, t, t.NodeID ? view.nodes.get(t.NodeID) : undefined);
+  m.dirty.set(t.ID, dirty);
+  return dirty;
 }
 
 /** The slot holds more than one runnable task, or its task does not match the spec. */
