@@ -17,7 +17,8 @@ export interface ElectionCallbacks {
 export interface LeaderElection {
   /**
    * Campaigns until `signal` aborts, then resigns (handing over at once) and resolves. After losing
-   * leadership involuntarily it campaigns again.
+   * leadership involuntarily it campaigns again. Rejects if the election backend cannot be reached
+   * when it starts; the caller decides when to try again.
    */
   run(signal: AbortSignal, callbacks: ElectionCallbacks): Promise<void>;
 }

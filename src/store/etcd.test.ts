@@ -11,6 +11,7 @@ import { storeConformance, svc, take } from "./conformance.ts";
 import { DATA_KEY_BYTES } from "./encryption.ts";
 import { defaultEtcdStoreConfig, EtcdStore } from "./etcd.ts";
 import { CuttableProxy } from "./testing-proxy.ts";
+import type { WriteTx } from "./types.ts";
 
 const log = new MemoryLogger();
 let dir: string | undefined;
@@ -110,6 +111,45 @@ describe("etcd store specifics", () => {
       other.update(() => {}),
       /closed/,
     );
+  });
+
+  test("batch packs units into transactions of at most 128 writes", { timeout: 60_000 }, async () => {
+    const before = store.revision();
+    const units = Array.from({ length: 1000 }, (_, i) => (tx: WriteTx) => {
+      tx.create("tasks", { ID: `pack${i}`, ServiceID: "pack" } as never);
+    });
+    const errors = await store.batch(units);
+    assert.equal(errors.filter(Boolean).length, 0);
+    assert.equal(store.view((tx) => tx.lookup("tasks", "service", "pack")).length, 1000);
+    assert.equal(store.revision() - before, Math.ceil(1000 / 128));
+  });
+
+  test("a batch over a stale view falls back to one unit per transaction and reruns", {
+    timeout: 60_000,
+  }, async () => {
+    const other = await openStore((store as unknown as { config: { prefix: string } }).config.prefix);
+    try {
+      await store.update((tx) => {
+        for (let i = 0; i < 3; i++) tx.create("services", svc(`stale${i}`, `stale${i}`, { n: "0" }));
+      });
+      await until(
+        () => other.view((tx) => tx.get("services", "stale2")) !== undefined,
+        "other to see the objects",
+      );
+      const bump = (id: string) => (tx: WriteTx) => {
+        const cur = tx.get("services", id)!;
+        const n = Number(cur.Spec?.Labels?.n) + 1;
+        tx.update("services", { ...cur, Spec: { Name: id, Labels: { n: String(n) } } });
+      };
+      // The other instance changes stale1 right before our batch; our cache has likely not seen it.
+      await other.update(bump("stale1"));
+      const errors = await store.batch([bump("stale0"), bump("stale1"), bump("stale2")]);
+      assert.deepEqual(errors, [undefined, undefined, undefined]);
+      const n = (id: string) => store.view((tx) => tx.get("services", id))?.Spec?.Labels?.n;
+      assert.deepEqual([n("stale0"), n("stale1"), n("stale2")], ["1", "2", "1"]);
+    } finally {
+      await other.close();
+    }
   });
 
   test("a transaction too large for etcd is refused before it is sent", { timeout: 60_000 }, async () => {
