@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { after, afterEach, before, describe, test } from "node:test";
 import { cleanup } from "./cleanup.ts";
 import { ClusterHarness, ClusterStartError, leftovers, waitFor } from "./harness.ts";
 import { instanceOfName, layout, nodeLayout } from "./layout.ts";
@@ -33,6 +33,9 @@ describe("a 3-node cluster", () => {
   });
   after(async () => {
     await cluster?.dispose();
+  });
+  afterEach((t) => {
+    if (t.passed === false && cluster?.leftovers().length) process.stderr.write(`${cluster.logTails(40)}\n`);
   });
 
   test("comes up in under 20 s with distinct addresses, hostnames and engine IDs", async () => {
@@ -300,6 +303,12 @@ describe("a 3-node cluster", () => {
       },
       30_000,
     );
+    // kill -9 of shoal and everything it started (its etcd), then start again
+    assert.ok(n1.shoalPids().length >= 2, "shoal runs its etcd after swarm init");
+    await n1.killShoal("SIGKILL", { children: true });
+    assert.deepEqual(n1.shoalPids(), []);
+    await n1.restartShoal();
+    assert.ok(n1.shoalPid);
   });
 
   test("addNode brings a 4th node onto the same network with the image preloaded", async () => {
