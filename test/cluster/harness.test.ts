@@ -17,6 +17,9 @@ import { partitionRules, prefixesOverlap } from "./network.ts";
 import { isForeignMount, pingSocket, REPO } from "./node.ts";
 import { allPids, pidAlive, procCmdline, run } from "./sys.ts";
 
+/** The test context says the test failed (TestContext.passed, not in @types/node 20). */
+const failed = (t: object): boolean => "passed" in t && t.passed === false;
+
 const ok = (r: { code: number; stdout: string; stderr: string }, what: string): string => {
   assert.equal(r.code, 0, `${what}: exit ${r.code}: ${r.stderr}${r.stdout}`);
   return r.stdout;
@@ -35,7 +38,7 @@ describe("a 3-node cluster", () => {
     await cluster?.dispose();
   });
   afterEach((t) => {
-    if (t.passed === false && cluster?.leftovers().length) process.stderr.write(`${cluster.logTails(40)}\n`);
+    if (failed(t) && cluster?.leftovers().length) process.stderr.write(`${cluster.logTails(40)}\n`);
   });
 
   test("comes up in under 20 s with distinct addresses, hostnames and engine IDs", async () => {
