@@ -231,3 +231,39 @@ test("log lines stream from the agent to the manager, and stop when the manager 
   assert.equal(relayed.length, 6);
   await assert.rejects(take(cluster.logs.subscribe("absent", req, ac.signal), 1), /not connected/);
 });
+
+test("when the manager goes away the assignment stream fails, so the agent registers again", async () => {
+  const { cluster, worker, connector } = await setup();
+  const session = await connector.openSession(worker.nodeId, {});
+  cleanups.push(() => session.close());
+  const it = session.assignments()[Symbol.asyncIterator]();
+  assert.equal(((await it.next()).value as AssignmentMessage).kind, "complete");
+  await cluster.stop();
+  await assert.rejects(it.next(), /session/);
+  await assert.rejects(session.heartbeat(), /unreachable|closed|timed out/);
+});
+
+test("a node cannot answer another node's log subscription", async () => {
+  const { cluster, worker, connector } = await setup(new SystemClock(), new FakeLogSource());
+  const session = await connector.openSession(worker.nodeId, {});
+  cleanups.push(() => session.close());
+  const hub = cluster.logs;
+  const ac = new AbortController();
+  cleanups.push(() => ac.abort());
+  let subscriptionId = "";
+  const original = hub.publisher.bind(hub);
+  hub.publisher = (id, nodeId, cancel) => {
+    subscriptionId = id;
+    return original(id, nodeId, cancel);
+  };
+  const req: LogRequest = { taskIds: ["t1"], follow: true, stdout: true, stderr: true };
+  const lines = hub.subscribe(worker.nodeId, req, ac.signal)[Symbol.asyncIterator]();
+  await lines.next(); // the subscription is live while this iterator is open
+  cleanups.push(async () => void (await lines.return?.()));
+  const intruder = await cluster.mint("intruder", "worker");
+  const client = new ClusterApiClient(cluster.addr, { ...asTls(intruder), servername: "swarm-manager" });
+  cleanups.push(() => client.close());
+  const { stream, reply } = client.openUpload(PATHS.logsPublish);
+  stream.end(`${JSON.stringify({ type: "subscription", subscriptionId })}\n`);
+  await assert.rejects(reply, /Permission denied: subscription belongs to another node/);
+});
