@@ -10,8 +10,7 @@ import type { Etcd3, IEvent, Watcher } from "etcd3";
 import { backoffDelay, type Clock, type Logger } from "../base/index.ts";
 import { type DecodedKv, type EtcdCodec, prefixEnd } from "./etcd-codec.ts";
 import { isCompacted } from "./etcd-history.ts";
-import { WatchHub } from "./hub.ts";
-import { event } from "./memory.ts";
+import { event, WatchHub } from "./hub.ts";
 import { ObjectState } from "./state.ts";
 import type { StoreEvent } from "./types.ts";
 

@@ -6,8 +6,7 @@
 import type { Etcd3, IEvent, Watcher } from "etcd3";
 import { type Logger, ShoalError, unavailable } from "../base/index.ts";
 import type { EtcdCodec } from "./etcd-codec.ts";
-import { compactedError, type EventStream } from "./hub.ts";
-import { event } from "./memory.ts";
+import { compactedError, type EventStream, event } from "./hub.ts";
 import type { StoreEvent } from "./types.ts";
 
 /**

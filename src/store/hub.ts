@@ -5,7 +5,7 @@
  */
 import { failedPrecondition } from "../base/index.ts";
 import { cloneObject } from "./state.ts";
-import type { StoreEvent, TableName } from "./types.ts";
+import type { StoredObject, StoreEvent, TableName, Tables } from "./types.ts";
 
 /** The error a watch raises when the history it asks for is gone. */
 export const compactedError = (revision: number): Error =>
@@ -210,4 +210,17 @@ export class WatchHub {
       afterRevision,
     );
   }
+}
+
+/** Builds a StoreEvent; the objects are the store's own and are cloned on delivery. */
+export function event(
+  kind: StoreEvent["kind"],
+  table: TableName,
+  object: StoredObject,
+  revision: number,
+  previous?: StoredObject,
+): StoreEvent {
+  const e: StoreEvent = { kind, table, object: object as Tables[TableName], revision };
+  if (previous && kind !== "create") e.previous = previous as Tables[TableName];
+  return e;
 }

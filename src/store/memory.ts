@@ -4,7 +4,7 @@
  * per committing transaction, `Version.Index` = revision of the object's last write.
  */
 import { ShoalError } from "../base/index.ts";
-import { compactedError, type EventStream, WatchHub } from "./hub.ts";
+import { compactedError, type EventStream, event, WatchHub } from "./hub.ts";
 import { type Change, OverlayTx } from "./overlay.ts";
 import { cloneObject, ObjectState, readTxOver } from "./state.ts";
 import type {
@@ -120,17 +120,4 @@ export class MemoryStore implements Store {
   private assertOpen(): void {
     if (this.closed) throw new ShoalError("Unavailable", "store is closed");
   }
-}
-
-/** Builds a StoreEvent; the objects are the store's own and are cloned on delivery. */
-export function event(
-  kind: StoreEvent["kind"],
-  table: TableName,
-  object: StoredObject,
-  revision: number,
-  previous?: StoredObject,
-): StoreEvent {
-  const e: StoreEvent = { kind, table, object: object as Tables[TableName], revision };
-  if (previous && kind !== "create") e.previous = previous as Tables[TableName];
-  return e;
 }
