@@ -162,6 +162,24 @@ describe("rolling updates: manager + agent + executor on a fake engine", () => {
     assert.ok(live.length === 3 && live.every((t) => envOf(t).includes("A=2")));
   });
 
+  test("start-first with a healthcheck (new tasks report running once healthy) keeps every slot serving", async () => {
+    const { ID } = control.getService("roll");
+    const watch = watchRunning(ID);
+    await update("roll", (s) => {
+      const next = withEnv(["A=3", 'SHOAL_FAKE={"healthyAfterMs":400}'])(s);
+      const container = {
+        ...next.TaskTemplate?.ContainerSpec,
+        Healthcheck: { Test: ["CMD", "true"], Interval: 100 * MS },
+      };
+      return { ...next, TaskTemplate: { ...next.TaskTemplate, ContainerSpec: container } };
+    });
+    await until("update completed", () => stateOf(ID) === "completed");
+    const seen = await watch.stop();
+    assert.ok(seen.min >= 3, `never below the replica count (saw ${seen.min})`);
+    const live = runningOf(ID).filter((t) => t.DesiredState === "running");
+    assert.ok(live.length === 3 && live.every((t) => envOf(t).includes("A=3")));
+  });
+
   test("a failing update with failure action pause pauses the rollout", async () => {
     const { ID } = control.getService("roll");
     await update("roll", (s) => ({
@@ -174,7 +192,7 @@ describe("rolling updates: manager + agent + executor on a fake engine", () => {
       /^update paused due to failure or early termination of task [a-z0-9]+$/,
     );
     // Only the first slot was touched: the others still run the previous spec.
-    const old = runningOf(ID).filter((t) => envOf(t).includes("A=2"));
+    const old = runningOf(ID).filter((t) => envOf(t).includes("A=3"));
     assert.equal(old.length, 2);
   });
 
@@ -199,9 +217,9 @@ describe("rolling updates: manager + agent + executor on a fake engine", () => {
     const { ID } = control.getService("roll");
     await update("roll", (s) => s, "previous");
     await until("rollback completed", () => stateOf(ID) === "rollback_completed");
-    const live = await until("3 running with A=2", () => {
+    const live = await until("3 running with A=3", () => {
       const l = runningOf(ID).filter((t) => t.DesiredState === "running");
-      return l.length === 3 && l.every((t) => envOf(t).includes("A=2")) && l;
+      return l.length === 3 && l.every((t) => envOf(t).includes("A=3")) && l;
     });
     assert.equal(live.length, 3);
   });
