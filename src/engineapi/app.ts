@@ -9,6 +9,7 @@ import { registerLogRoutes } from "./routes/logs.ts";
 import { registerNetworkRoutes } from "./routes/networks.ts";
 import { registerNodeRoutes } from "./routes/nodes.ts";
 import { notFoundOrNotImplemented } from "./routes/not-implemented.ts";
+import { registerConfigRoutes, registerSecretRoutes } from "./routes/secrets.ts";
 import { registerServiceRoutes } from "./routes/services.ts";
 import { registerSwarmRoutes } from "./routes/swarm.ts";
 import { registerSystemRoutes, serverHeaders } from "./routes/system.ts";
@@ -25,6 +26,8 @@ const ROUTE_MODULES: ReadonlyArray<(app: EngineApp, deps: RouteDeps) => void> = 
   registerTaskRoutes,
   registerNodeRoutes,
   registerLogRoutes,
+  registerSecretRoutes,
+  registerConfigRoutes,
 ];
 
 /** Secrets and configs may hold up to 500 KB / 1000 KB of data, base64-encoded in the body. */

@@ -5,8 +5,12 @@
  */
 import type {
   Cluster,
+  Config,
+  ConfigSpec,
   Node,
   NodeSpec,
+  Secret,
+  SecretSpec,
   Service,
   ServiceSpec,
   Swarm,
@@ -18,6 +22,7 @@ import { notImplemented, timestamp, unavailable } from "../../base/index.ts";
 import { generateJoinToken } from "../../ca/index.ts";
 import type { Store } from "../../store/types.ts";
 import { getNode, listNodes, removeNode, updateNode } from "./nodes.ts";
+import { createPayload, getPayload, listPayloads, removePayload, updatePayload } from "./payloads.ts";
 import { updateService } from "./service-update.ts";
 import { createService, getService, listServices, removeService } from "./services.ts";
 import { mergeSwarmSpec, publicSwarm, validateSwarmSpec } from "./swarm.ts";
@@ -139,5 +144,47 @@ export class ControlApiImpl implements ControlApi {
 
   removeNode(idOrName: string, force: boolean): Promise<void> {
     return removeNode(this.deps, idOrName, force);
+  }
+
+  // Secrets and configs: payloads.ts.
+
+  createSecret(spec: SecretSpec): Promise<{ ID: string }> {
+    return createPayload(this.deps, "secret", spec);
+  }
+
+  getSecret(idOrName: string): Secret {
+    return getPayload(this.deps, "secret", idOrName);
+  }
+
+  listSecrets(filters?: Filters): Secret[] {
+    return listPayloads(this.deps, "secret", filters);
+  }
+
+  updateSecret(idOrName: string, version: number, spec: SecretSpec): Promise<void> {
+    return updatePayload(this.deps, "secret", idOrName, version, spec);
+  }
+
+  removeSecret(idOrName: string): Promise<void> {
+    return removePayload(this.deps, "secret", idOrName);
+  }
+
+  createConfig(spec: ConfigSpec): Promise<{ ID: string }> {
+    return createPayload(this.deps, "config", spec);
+  }
+
+  getConfig(idOrName: string): Config {
+    return getPayload(this.deps, "config", idOrName);
+  }
+
+  listConfigs(filters?: Filters): Config[] {
+    return listPayloads(this.deps, "config", filters);
+  }
+
+  updateConfig(idOrName: string, version: number, spec: ConfigSpec): Promise<void> {
+    return updatePayload(this.deps, "config", idOrName, version, spec);
+  }
+
+  removeConfig(idOrName: string): Promise<void> {
+    return removePayload(this.deps, "config", idOrName);
   }
 }

@@ -3,7 +3,19 @@
  * routes need them. Implementations run on every manager and write through the store; errors are
  * ShoalErrors with Swarm's messages.
  */
-import type { Node, NodeSpec, Service, ServiceSpec, Swarm, SwarmSpec, Task } from "../../api/index.ts";
+import type {
+  Config,
+  ConfigSpec,
+  Node,
+  NodeSpec,
+  Secret,
+  SecretSpec,
+  Service,
+  ServiceSpec,
+  Swarm,
+  SwarmSpec,
+  Task,
+} from "../../api/index.ts";
 import type { Filters } from "./filters.ts";
 
 export type { Filters } from "./filters.ts";
@@ -55,6 +67,30 @@ export interface ControlApi {
   updateNode(idOrName: string, version: number, spec: NodeSpec): Promise<void>;
   /** `DELETE /nodes/{id}`. */
   removeNode(idOrName: string, force: boolean): Promise<void>;
+
+  // Secrets and configs (payloads.ts). Only Labels can change; removal is refused while a service
+  // references the object. A secret's Data is never returned; a config's is.
+
+  /** `POST /secrets/create`. */
+  createSecret(spec: SecretSpec): Promise<{ ID: string }>;
+  /** `GET /secrets/{id}` (no Data). */
+  getSecret(idOrName: string): Secret;
+  /** `GET /secrets`: filters names (exact), name and id (prefixes), label. */
+  listSecrets(filters?: Filters): Secret[];
+  /** `POST /secrets/{id}/update`: labels only; an identical Data is accepted. */
+  updateSecret(idOrName: string, version: number, spec: SecretSpec): Promise<void>;
+  /** `DELETE /secrets/{id}`. */
+  removeSecret(idOrName: string): Promise<void>;
+  /** `POST /configs/create`. */
+  createConfig(spec: ConfigSpec): Promise<{ ID: string }>;
+  /** `GET /configs/{id}` (with Data). */
+  getConfig(idOrName: string): Config;
+  /** `GET /configs`: filters name and id (prefixes), label. */
+  listConfigs(filters?: Filters): Config[];
+  /** `POST /configs/{id}/update`: labels only. */
+  updateConfig(idOrName: string, version: number, spec: ConfigSpec): Promise<void>;
+  /** `DELETE /configs/{id}`. */
+  removeConfig(idOrName: string): Promise<void>;
 }
 
 export interface ServiceCreateResult {
