@@ -54,6 +54,17 @@ export type {
   TLSInfo,
 } from "./generated/engine.ts";
 export type {
+  IpamOptions,
+  IpamPool,
+  NetworkDriver,
+  NetworkedNode,
+  NetworkedTask,
+  SwarmNetworkAttachment,
+  SwarmNetworkObject,
+  SwarmNetworkSpec,
+} from "./network.ts";
+export { ENCRYPTED_OPTION, isIngressNetwork, VXLAN_ID_LIST_OPTION } from "./network.ts";
+export type {
   Cluster,
   ClusterPrivate,
   Node,

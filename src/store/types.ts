@@ -9,7 +9,7 @@
  * SequenceConflictError ("update out of sequence"). No `await` inside a transaction function: it may
  * be run again when the backend's view was behind.
  */
-import type { Cluster, Config, Node, Secret, Service, Task } from "../api/index.ts";
+import type { Cluster, Config, Node, Secret, Service, SwarmNetworkObject, Task } from "../api/index.ts";
 
 /** Every stored object has an ID and a version the store maintains. */
 export interface StoredObject {
@@ -17,13 +17,8 @@ export interface StoredObject {
   Version?: { Index?: number };
 }
 
-/** A swarm-scope network as the manager stores it (shape grows with the networking work). */
-export interface SwarmNetwork extends StoredObject {
-  CreatedAt?: string;
-  UpdatedAt?: string;
-  Spec: { Name: string; Labels?: Record<string, string>; [key: string]: unknown };
-  [key: string]: unknown;
-}
+/** A swarm-scope network as the manager stores it: SwarmKit's Network (api/network.ts). */
+export type SwarmNetwork = SwarmNetworkObject & StoredObject;
 
 /** A stack and its deploy history (shoal extension). */
 export interface StackObject extends StoredObject {

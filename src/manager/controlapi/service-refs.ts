@@ -4,7 +4,8 @@
  * and the secrets and configs the spec references. Messages are SwarmKit's and moby's.
  */
 import type { Service, ServiceSpec } from "../../api/index.ts";
-import type { ReadTx, SwarmNetwork } from "../../store/types.ts";
+import { isIngressNetwork } from "../../api/index.ts";
+import type { ReadTx } from "../../store/types.ts";
 import { resolveObject } from "./resolve.ts";
 import { invalid } from "./service-validate.ts";
 
@@ -24,13 +25,11 @@ export function resolveNetworkTargets(tx: ReadTx, spec: ServiceSpec): void {
   }
 }
 
-const isIngress = (n: SwarmNetwork): boolean => n.Spec.Ingress === true || n.Ingress === true;
-
 /** SwarmKit's validateNetworks: the ingress network is attached implicitly, never by name. */
 export function refuseIngressAttachment(tx: ReadTx, spec: ServiceSpec): void {
   for (const a of spec.TaskTemplate?.Networks ?? []) {
     const net = tx.get("networks", a.Target ?? "");
-    if (net && isIngress(net)) {
+    if (net && isIngressNetwork(net)) {
       throw invalid(`Service cannot be explicitly attached to the ingress network "${net.Spec.Name}"`);
     }
   }
