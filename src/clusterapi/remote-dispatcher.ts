@@ -27,8 +27,8 @@ import { DEFAULT_CALL_TIMEOUT_MS, PATHS, type SessionDownMessage } from "./proto
 import { AsyncQueue } from "./queue.ts";
 
 export interface RemoteDispatcherOptions {
-  /** The manager's cluster API address, host:port. */
-  addr: string;
+  /** A manager's cluster API address, host:port; a function is asked again for every session (failover). */
+  addr: string | (() => string);
   /** Read at every new session, so a renewed certificate is used from the next session on. */
   credentials: () => NodeCredentials;
   /** Answers the managers' log subscriptions; without one they fail with Unavailable. */
@@ -45,8 +45,9 @@ export class RemoteDispatcherConnector implements DispatcherConnector {
     const certNode = parseNodeCertificate(creds.certPem).nodeId;
     if (certNode !== nodeId)
       throw invalidArgument(`node ${nodeId} holds the certificate of node ${certNode}`);
+    const addr = typeof this.options.addr === "string" ? this.options.addr : this.options.addr();
     const client = new ClusterApiClient(
-      this.options.addr,
+      addr,
       { rootCAPem: creds.rootCAPem, certPem: creds.certPem, keyPem: creds.keyPem, servername: MANAGER_OU },
       this.options.callTimeoutMs,
     );
