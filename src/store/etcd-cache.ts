@@ -175,26 +175,28 @@ export class EtcdCache {
       // flight; resume from what the cache has applied instead.
       watcher.request.start_revision = String(this.rev + 1);
     });
-    watcher.on("error", (err) => this.lostHistory(watcher, err));
+    // etcd ended this watch itself (e.g. compacted history): nothing to cancel.
+    watcher.on("error", (err) => this.lostHistory(watcher, err, false));
   }
 
   private async checkContinuity(watcher: Watcher): Promise<void> {
     try {
       const compacted = await isCompacted(this.deps.client, this.deps.codec.prefix, this.rev);
-      if (compacted) this.lostHistory(watcher, new Error("history compacted while disconnected"));
+      if (compacted) this.lostHistory(watcher, new Error("history compacted while disconnected"), true);
     } catch (err) {
       // Unknown whether history was lost: relisting is always safe, so do that.
-      this.lostHistory(watcher, new Error(`cannot check watch continuity: ${String(err)}`));
+      this.lostHistory(watcher, new Error(`cannot check watch continuity: ${String(err)}`), true);
     }
   }
 
-  private lostHistory(watcher: Watcher, err: unknown): void {
+  private lostHistory(watcher: Watcher, err: unknown, cancel: boolean): void {
     if (this.watcher !== watcher || this.closing.signal.aborted) return;
     this.watcher = undefined;
     this.watching = false;
     this.lastError = String(err);
     this.deps.log.warn({ err: String(err), revision: this.rev }, "store watch lost its history; relisting");
-    void watcher.cancel().catch(() => {}); // a failed cancel leaves nothing behind: the watcher is dropped
+    // A failed cancel leaves nothing behind: the watcher is dropped either way.
+    if (cancel) void watcher.cancel().catch(() => {});
     // resync reports its own failures and retries until the cache closes.
     void this.resync();
   }

@@ -48,7 +48,10 @@ export async function replayFromEtcd(
     .startRevision(String(next))
     .watcher();
   // Nothing to do if the cancel fails: the stream is gone either way.
-  stream.onClose(() => void watcher.cancel().catch(() => {}));
+  let endedByEtcd = false;
+  stream.onClose(() => {
+    if (!endedByEtcd) void watcher.cancel().catch(() => {});
+  });
   watcher.on("data", (res) => {
     const events = res.events.map((ev) => toStoreEvent(codec, log, ev)).filter((e) => e !== undefined);
     stream.push(events);
@@ -71,6 +74,7 @@ export async function replayFromEtcd(
     watcher.request.start_revision = String(next);
   });
   watcher.on("error", (err) => {
+    endedByEtcd = true;
     void isCompacted(client, codec.prefix, next - 1)
       .catch(() => false)
       .then((compacted) =>
