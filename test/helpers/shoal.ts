@@ -56,6 +56,29 @@ export function ping(socket: string): Promise<boolean> {
   });
 }
 
+/** `/info`'s Swarm.LocalNodeState. */
+export function swarmState(socket: string): Promise<string | undefined> {
+  return new Promise((done) => {
+    const req = request({ socketPath: socket, path: "/v1.41/info", method: "GET", timeout: 5000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        try {
+          const info = JSON.parse(Buffer.concat(chunks).toString()) as {
+            Swarm?: { LocalNodeState?: string };
+          };
+          done(info.Swarm?.LocalNodeState);
+        } catch {
+          done(undefined);
+        }
+      });
+    });
+    req.on("error", () => done(undefined));
+    req.on("timeout", () => req.destroy());
+    req.end();
+  });
+}
+
 export async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined>,
@@ -115,6 +138,11 @@ export class ShoalDaemon {
         throw new Error(`daemon exited with ${child.exitCode}:\n${this.log().slice(-2000)}`);
       return ping(this.socket);
     });
+    // The API answers before a saved swarm has resumed; tests start from a settled node.
+    await waitFor(
+      "the swarm membership to resume",
+      async () => (await swarmState(this.socket)) !== "pending",
+    );
   }
 
   /** Waits for the process to exit; returns its exit code. */
