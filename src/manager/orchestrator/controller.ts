@@ -42,7 +42,9 @@ export function orchestrate(snapshot: OrchestrationSnapshot, now: number, ids: I
   const byService = new Map<string, SwarmTask[]>();
   for (const t of snapshot.tasks) {
     if (!t.ServiceID) continue;
-    byService.set(t.ServiceID, [...(byService.get(t.ServiceID) ?? []), t]);
+    const list = byService.get(t.ServiceID);
+    if (list) list.push(t);
+    else byService.set(t.ServiceID, [t]);
   }
   const out: OrchestrationDecisions = { create: [], update: [], delete: [], services: [] };
   const wake = (at: number | undefined) => {
