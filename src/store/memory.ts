@@ -7,16 +7,7 @@ import { ShoalError } from "../base/index.ts";
 import { compactedError, type EventStream, event, WatchHub } from "./hub.ts";
 import { type Change, OverlayTx } from "./overlay.ts";
 import { cloneObject, ObjectState, readTxOver } from "./state.ts";
-import type {
-  ReadTx,
-  Store,
-  StoredObject,
-  StoreEvent,
-  TableName,
-  Tables,
-  WatchOptions,
-  WriteTx,
-} from "./types.ts";
+import type { ReadTx, Store, StoredObject, StoreEvent, WatchOptions, WriteTx } from "./types.ts";
 
 export interface MemoryStoreConfig {
   /** Events kept for `afterRevision` replay; older revisions are "compacted". Default 10,000. */
