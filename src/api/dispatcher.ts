@@ -6,6 +6,17 @@
 import type { NodeDescription } from "./generated/engine.ts";
 import type { Task } from "./shoal.ts";
 
+/**
+ * A secret or config as a node receives it. A node only ever receives those referenced by its own
+ * tasks in states assigned..running (SwarmKit's rule), and keeps them in memory only.
+ */
+export interface AssignedPayload {
+  ID: string;
+  Name: string;
+  /** The payload, standard base64 (the message stays JSON-serialisable). Never log it. */
+  Data: string;
+}
+
 /** What a node is told to run. The first message of a session is a full set, then increments. */
 export interface AssignmentMessage {
   kind: "complete" | "incremental";
@@ -13,6 +24,14 @@ export interface AssignmentMessage {
   tasks: Task[];
   /** Task IDs no longer assigned to this node (only in incremental messages). */
   removed: string[];
+  /** Secrets to hold: in a complete message the whole set, in an incremental one the new ones. */
+  secrets?: AssignedPayload[];
+  /** Configs to hold, as `secrets`. */
+  configs?: AssignedPayload[];
+  /** Secret IDs to forget (incremental only): no task of this node in assigned..running uses them. */
+  removedSecrets?: string[];
+  /** Config IDs to forget, as `removedSecrets`. */
+  removedConfigs?: string[];
 }
 
 /** The status part of a task the agent reports. */

@@ -2,6 +2,7 @@
 /** Container-level Engine API types: used by agent/executor to talk to dockerd. */
 
 export type {
+  AssignedPayload,
   AssignmentMessage,
   DispatcherConnector,
   DispatcherSession,

@@ -3,14 +3,23 @@
  * view plus a watch taken together, so no task change falls between the full set and the increments.
  */
 import type {
+  AssignedPayload,
   AssignmentMessage,
   DispatcherSession,
   SessionInfo,
   Task,
   TaskStatusReport,
 } from "../../api/index.ts";
-import type { Store, StoreEvent } from "../../store/types.ts";
+import type { ReadTx, Store, StoreEvent } from "../../store/types.ts";
 import { completeAssignment, incrementalAssignment } from "./assignments.ts";
+import {
+  type DependencyIds,
+  diffDependencies,
+  fetchPayloads,
+  isEmptyDiff,
+  neededDependencies,
+  type PayloadSource,
+} from "./dependencies.ts";
 
 export interface SessionHooks {
   heartbeat(nodeId: string, sessionId: string): number;
@@ -39,7 +48,11 @@ export class AgentSession implements DispatcherSession {
     });
     const first = completeAssignment(result, this.nodeId);
     const known = new Map(first.tasks.map((t) => [t.ID, t.Version?.Index ?? 0]));
-    yield first;
+    // The node's tasks as last seen and the payloads it holds, to keep its secrets and configs in
+    // line with them (dependencies.ts).
+    const mine = new Map(first.tasks.map((t) => [t.ID, t]));
+    const held: DependencyIds = { secrets: new Set(), configs: new Set() };
+    yield this.withDependencies(first, mine, held) ?? first;
     const iterator = events[Symbol.asyncIterator]();
     try {
       for (;;) {
@@ -50,12 +63,40 @@ export class AgentSession implements DispatcherSession {
           task: event.object,
           deleted: event.kind === "delete",
         };
+        if (change.deleted || change.task.NodeID !== this.nodeId) mine.delete(change.task.ID);
+        else mine.set(change.task.ID, change.task);
         const msg = incrementalAssignment(known, [change], this.nodeId);
-        if (msg) yield msg;
+        const out = this.withDependencies(msg ?? { kind: "incremental", tasks: [], removed: [] }, mine, held);
+        if (out) yield out;
+        else if (msg) yield msg;
       }
     } finally {
       await iterator.return?.();
     }
+  }
+
+  /**
+   * Adds the secret and config changes the node's tasks imply to `msg` and records them in `held`;
+   * undefined when there are none.
+   */
+  private withDependencies(
+    msg: AssignmentMessage,
+    tasks: ReadonlyMap<string, Task>,
+    held: DependencyIds,
+  ): AssignmentMessage | undefined {
+    const diff = diffDependencies(held, neededDependencies(tasks.values(), this.nodeId));
+    if (isEmptyDiff(diff)) return undefined;
+    const { secrets, configs } = this.store.view((tx) => fetchPayloads(diff, payloadSource(tx)));
+    for (const id of diff.removedSecrets) held.secrets.delete(id);
+    for (const id of diff.removedConfigs) held.configs.delete(id);
+    for (const p of secrets) held.secrets.add(p.ID);
+    for (const p of configs) held.configs.add(p.ID);
+    const out: AssignmentMessage = { ...msg };
+    if (secrets.length > 0) out.secrets = secrets;
+    if (configs.length > 0) out.configs = configs;
+    if (diff.removedSecrets.length > 0) out.removedSecrets = diff.removedSecrets;
+    if (diff.removedConfigs.length > 0) out.removedConfigs = diff.removedConfigs;
+    return out;
   }
 
   updateTaskStatus(reports: TaskStatusReport[]): Promise<void> {
@@ -71,4 +112,16 @@ export class AgentSession implements DispatcherSession {
     this.abort.abort();
     this.hooks.closed(this.nodeId, this.info.sessionId);
   }
+}
+
+const payloadOf = (obj: { ID: string; Spec?: { Name?: string; Data?: string } } | undefined) =>
+  obj
+    ? ({ ID: obj.ID, Name: obj.Spec?.Name ?? "", Data: obj.Spec?.Data ?? "" } as AssignedPayload)
+    : undefined;
+
+function payloadSource(tx: ReadTx): PayloadSource {
+  return {
+    secret: (id) => payloadOf(tx.get("secrets", id)),
+    config: (id) => payloadOf(tx.get("configs", id)),
+  };
 }
