@@ -46,14 +46,20 @@ export interface ClusterOptions {
   keepLogs?: boolean | string;
 }
 
-/** Seconds per phase of create(). */
+/**
+ * When each phase of create() was done on every node, in seconds since create() began (nodes go
+ * through the phases independently, so phases overlap).
+ */
 export interface Timings {
   /** state dir mount, bridge, forward rules */
   network: number;
-  /** every node (in parallel): netns, veth, namespaces, containerd, dockerd answering */
+  /** every node: netns, veth, namespaces, containerd, dockerd answering */
   dockerd: number;
+  /** the image loaded into every node */
   image: number;
+  /** the registry up with the image pushed */
   registry: number;
+  /** every shoal daemon answering (if `shoal`) */
   shoal: number;
   total: number;
 }
@@ -194,6 +200,7 @@ export class ClusterHarness {
 
   private async up(): Promise<void> {
     const t0 = performance.now();
+    const at = (): number => seconds(t0);
     const wantImage = this.opts.preload !== false || this.opts.registry !== false;
     const image = this.opts.image ?? TEST_IMAGE;
     const imageSaved = wantImage ? this.saveImage(image) : Promise.resolve();
@@ -202,31 +209,41 @@ export class ClusterHarness {
     await must(["mount", "--bind", this.l.dir, this.l.dir]);
     await must(["mount", "--make-private", this.l.dir]);
     await setupBridge(this.l);
-    this.timings.network = seconds(t0);
+    this.timings.network = at();
     const registryStarted = this.opts.registry !== false ? startRegistry(this.l) : undefined;
     registryStarted?.catch(() => {});
-    // each node goes through network → namespaces → containerd → dockerd on its own
-    const tD = performance.now();
-    await Promise.all(this.nodes.map((n) => this.bringUp(n)));
-    this.timings.dockerd = seconds(tD);
-    const tI = performance.now();
-    await imageSaved;
-    const loadInto = this.opts.preload !== false ? this.nodes : this.nodes.slice(0, wantImage ? 1 : 0);
-    await Promise.all(loadInto.map((n) => this.loadImage(n)));
-    this.timings.image = seconds(tI);
-    const tR = performance.now();
-    if (registryStarted) {
-      this.registryProc = await registryStarted;
-      this.registryInfo = await this.pushImage(image);
-    }
-    this.timings.registry = seconds(tR);
-    const tS = performance.now();
-    if (this.opts.shoal) {
-      const args = Array.isArray(this.opts.shoal) ? (this.opts.shoal as readonly string[]) : [];
-      await Promise.all(this.nodes.map((n) => n.startShoal(args)));
-    }
-    this.timings.shoal = seconds(tS);
-    this.timings.total = seconds(t0);
+    const shoalArgs = Array.isArray(this.opts.shoal) ? (this.opts.shoal as readonly string[]) : [];
+    // each node on its own: network → namespaces → containerd → dockerd, then shoal alongside
+    // the image load (and, on node 1, the push to the registry)
+    const phases = { dockerd: 0, image: 0, registry: 0, shoal: 0 };
+    const done = (phase: keyof typeof phases): void => {
+      phases[phase] = Math.max(phases[phase], at());
+    };
+    // allSettled: on a failure nothing may still be starting processes when dispose() runs
+    const results = await Promise.allSettled(
+      this.nodes.map(async (n) => {
+        await this.bringUp(n);
+        done("dockerd");
+        const shoal = this.opts.shoal ? n.startShoal(shoalArgs).then(() => done("shoal")) : Promise.resolve();
+        shoal.catch(() => {});
+        if (this.opts.preload !== false || (n.index === 1 && wantImage)) {
+          await imageSaved;
+          await this.loadImage(n);
+          done("image");
+        }
+        if (n.index === 1 && registryStarted) {
+          this.registryProc = await registryStarted;
+          this.registryInfo = await this.pushImage(image);
+          done("registry");
+        }
+        await shoal;
+      }),
+    );
+    await Promise.all([registryStarted?.catch(() => undefined), imageSaved.catch(() => undefined)]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+    Object.assign(this.timings, phases);
+    this.timings.total = at();
   }
 
   private async bringUp(n: ClusterNode): Promise<void> {
