@@ -27,7 +27,6 @@ describe("decideRoute", () => {
     for (const p of [
       "/v1.41/containers/json",
       "/images/json",
-      "/networks",
       "/events",
       "/versions",
       "/infox",
@@ -36,10 +35,14 @@ describe("decideRoute", () => {
       assert.equal(decideRoute("GET", p).owned, false, p);
     }
   });
-  it("owns only POST /networks/create among network routes", () => {
+  it("owns create, list, inspect and remove among network routes (the route forwards local ones)", () => {
     assert.equal(decideRoute("POST", "/v1.41/networks/create").owned, true);
     assert.equal(decideRoute("GET", "/v1.41/networks/create").owned, false);
-    assert.equal(decideRoute("DELETE", "/v1.41/networks/abc").owned, false);
+    assert.equal(decideRoute("GET", "/v1.41/networks").owned, true);
+    assert.equal(decideRoute("GET", "/v1.41/networks/abc?scope=swarm").owned, true);
+    assert.equal(decideRoute("DELETE", "/v1.41/networks/abc").owned, true);
+    assert.equal(decideRoute("POST", "/v1.41/networks/abc/connect").owned, false);
+    assert.equal(decideRoute("POST", "/v1.41/networks/prune").owned, false);
   });
 });
 

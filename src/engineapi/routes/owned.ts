@@ -23,8 +23,11 @@ export const OWNED_ROUTES: readonly OwnedRoute[] = [
   { prefix: "/secrets" },
   { prefix: "/configs" },
   { prefix: "/shoal" },
-  // Overlay (swarm-scope) networks belong to the cluster; routes/networks.ts forwards the rest.
+  // Overlay (swarm-scope) networks belong to the cluster; routes/networks.ts forwards the rest:
+  // local creates, and list/inspect/remove on nodes that are not managers or of local networks.
+  // connect, disconnect and prune stay with dockerd.
   { prefix: "/networks/create", methods: ["POST"], exact: true },
+  { prefix: "/networks", methods: ["GET"], exact: true },
 ];
 
 /** Swarm-scope prefixes: without a route yet they answer 501 on managers, 503 elsewhere. */
@@ -40,7 +43,13 @@ export function underPrefix(path: string, prefix: string): boolean {
   return path === prefix || path.startsWith(`${prefix}/`);
 }
 
+/** `/networks/{id}` (one segment): inspect and remove; sub-paths (connect...) are dockerd's. */
+const NETWORK_ITEM = /^\/networks\/[^/]+$/;
+
 export function isOwned(method: string, path: string): boolean {
+  if ((method === "GET" || method === "DELETE") && NETWORK_ITEM.test(path) && path !== "/networks/create") {
+    return true;
+  }
   return OWNED_ROUTES.some(
     (r) =>
       (r.methods === undefined || r.methods.includes(method)) &&

@@ -7,6 +7,7 @@ import type {
   Cluster,
   Config,
   ConfigSpec,
+  Network,
   Node,
   NodeSpec,
   Secret,
@@ -21,6 +22,15 @@ import type { Clock, Ids, Logger } from "../../base/index.ts";
 import { notImplemented, timestamp, unavailable } from "../../base/index.ts";
 import { generateJoinToken } from "../../ca/index.ts";
 import type { Store } from "../../store/types.ts";
+import type { NetworkCreateRequest } from "./network-spec.ts";
+import {
+  createNetwork,
+  type EspProbe,
+  getNetwork,
+  hasNetwork,
+  listNetworks,
+  removeNetwork,
+} from "./networks.ts";
 import { getNode, listNodes, removeNode, updateNode } from "./nodes.ts";
 import { createPayload, getPayload, listPayloads, removePayload, updatePayload } from "./payloads.ts";
 import { updateService } from "./service-update.ts";
@@ -43,6 +53,8 @@ export interface ControlDeps {
   clock: Clock;
   ids: Ids;
   logger: Logger;
+  /** Whether the kernel has IPsec ESP (encrypted overlays); absent: treated as missing. */
+  espSupported?: EspProbe;
 }
 
 /** The one cluster object, or Unavailable while the store has none (a manager still starting). */
@@ -186,5 +198,27 @@ export class ControlApiImpl implements ControlApi {
 
   removeConfig(idOrName: string): Promise<void> {
     return removePayload(this.deps, "config", idOrName);
+  }
+
+  // Swarm-scope networks: networks.ts.
+
+  createNetwork(req: NetworkCreateRequest): Promise<{ ID: string }> {
+    return createNetwork(this.deps, req);
+  }
+
+  getNetwork(idOrName: string): Network {
+    return getNetwork(this.deps, idOrName);
+  }
+
+  hasNetwork(idOrName: string): boolean {
+    return hasNetwork(this.deps, idOrName);
+  }
+
+  listNetworks(filters?: Filters): Network[] {
+    return listNetworks(this.deps, filters);
+  }
+
+  removeNetwork(idOrName: string): Promise<void> {
+    return removeNetwork(this.deps, idOrName);
   }
 }

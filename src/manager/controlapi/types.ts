@@ -6,6 +6,7 @@
 import type {
   Config,
   ConfigSpec,
+  Network,
   Node,
   NodeSpec,
   Secret,
@@ -17,6 +18,7 @@ import type {
   Task,
 } from "../../api/index.ts";
 import type { Filters } from "./filters.ts";
+import type { NetworkCreateRequest } from "./network-spec.ts";
 
 export type { Filters } from "./filters.ts";
 
@@ -91,6 +93,20 @@ export interface ControlApi {
   updateConfig(idOrName: string, version: number, spec: ConfigSpec): Promise<void>;
   /** `DELETE /configs/{id}`. */
   removeConfig(idOrName: string): Promise<void>;
+
+  // Swarm-scope networks (networks.ts). Local networks stay with dockerd: the Engine API route
+  // asks `hasNetwork` first and forwards what the swarm does not know.
+
+  /** `POST /networks/create` with driver overlay or scope swarm: 201 `{"Id"}`. */
+  createNetwork(req: NetworkCreateRequest): Promise<{ ID: string }>;
+  /** `GET /networks/{id}` for a swarm network. */
+  getNetwork(idOrName: string): Network;
+  /** True when `idOrName` names a swarm network. */
+  hasNetwork(idOrName: string): boolean;
+  /** The swarm networks of `GET /networks`: filters driver, id, label, name, scope, type. */
+  listNetworks(filters?: Filters): Network[];
+  /** `DELETE /networks/{id}`. */
+  removeNetwork(idOrName: string): Promise<void>;
 }
 
 export interface ServiceCreateResult {
