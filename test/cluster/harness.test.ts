@@ -59,6 +59,11 @@ describe("a 3-node cluster", () => {
       assert.equal(name, n.hostname);
       ids.add(id ?? "");
       assert.equal(ok(await n.exec(["hostname"]), "hostname").trim(), n.hostname);
+      const sysNet = ok(await n.exec(["ls", "/sys/class/net"]), "ls /sys/class/net").split("\n");
+      assert.ok(
+        sysNet.includes("eth0") && !sysNet.includes(cluster.bridge),
+        `node sysfs: ${sysNet.join(" ")}`,
+      );
       assert.match(
         ok(await n.exec(["ip", "-4", "-o", "addr", "show", "eth0"]), "ip addr"),
         new RegExp(`inet ${n.addr}/24`),
@@ -126,6 +131,38 @@ describe("a 3-node cluster", () => {
     );
     assert.equal(got, "ok\n");
     ok(await n2.dockerdCli(["rm", "-f", "web"]), "rm web");
+  });
+
+  test("a static VXLAN between two nodes carries traffic (what shoal's overlay builds on)", async () => {
+    const [n1, n2] = [cluster.node(1), cluster.node(2)];
+    const setup = async (n: typeof n1, ip: string): Promise<string> => {
+      ok(
+        await n.sh(
+          `ip link add vxt type vxlan id 4242 dstport 4789 local ${n.addr} nolearning proxy && ` +
+            `ip link set vxt mtu 1450 up && ip addr add ${ip}/24 dev vxt`,
+        ),
+        `vxlan on node ${n.index}`,
+      );
+      return ok(await n.exec(["cat", "/sys/class/net/vxt/address"]), "mac").trim();
+    };
+    const mac1 = await setup(n1, "10.99.0.1");
+    const mac2 = await setup(n2, "10.99.0.2");
+    for (const [n, peer, mac, ip] of [
+      [n1, n2, mac2, "10.99.0.2"],
+      [n2, n1, mac1, "10.99.0.1"],
+    ] as const) {
+      ok(
+        await n.exec(["bridge", "fdb", "append", mac, "dev", "vxt", "dst", peer.addr, "self", "permanent"]),
+        "fdb",
+      );
+      ok(await n.exec(["ip", "neigh", "add", ip, "lladdr", mac, "dev", "vxt", "nud", "permanent"]), "neigh");
+    }
+    try {
+      assert.ok(await n1.ping("10.99.0.2"), "node 1 reaches node 2 over VXLAN");
+      assert.ok(await n2.ping("10.99.0.1"), "node 2 reaches node 1 over VXLAN");
+    } finally {
+      await Promise.all([n1, n2].map((n) => n.exec(["ip", "link", "del", "vxt"])));
+    }
   });
 
   test("the registry serves the image to every node, by tag and by digest", async () => {

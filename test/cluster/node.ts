@@ -244,6 +244,28 @@ export class ClusterNode {
       .sort((a, b) => b.length - a.length);
     if (foreign.length > 0) await run([...inNs, BINARIES.umount, "-l", ...new Set(foreign)]);
     if (existsSync("/etc/docker")) await must([...inNs, "mount", "--bind", p.etcDocker, "/etc/docker"]);
+    // a sysfs of the node's own netns (/sys/class/net lists the node's interfaces, as on a machine),
+    // with the host's submounts (the cgroup hierarchies above all: dockerd needs them) carried over
+    const underSys = parseMountinfo(info)
+      .map((m) => m.mountPoint)
+      .filter((m) => m.startsWith("/sys/"));
+    const topLevel = [...new Set(underSys)].filter(
+      (m) => !underSys.some((o) => o !== m && m.startsWith(`${o}/`)),
+    );
+    await must([
+      BINARIES.nsenter,
+      `--net=${p.netnsPath}`,
+      `--mount=${p.mntFile}`,
+      "--",
+      "/bin/sh",
+      "-ec",
+      'old=$1; shift; mkdir -p "$old"; mount --rbind /sys "$old"; mount --make-rprivate "$old"; ' +
+        'mount -t sysfs sysfs /sys; for m in "$@"; do [ -d "$m" ] && mount --rbind "$old${m#/sys}" "$m"; done; ' +
+        'umount -l "$old"; rmdir "$old"',
+      "sh",
+      join(p.dir, "oldsys"),
+      ...topLevel,
+    ]);
   }
 
   private nsPrefix(): string[] {
