@@ -11,13 +11,17 @@ import type {
   TaskStatusReport,
 } from "../api/index.ts";
 import type { Clock, Logger } from "../base/index.ts";
+import { AssignedPayloads, type TaskPayloadSource } from "./secrets/payloads.ts";
 import { AssignedTasks, StatusReporter } from "./worker.ts";
 
 /** What the agent needs from whatever runs tasks on this node (the Docker executor, or a fake). */
 export interface TaskExecutor {
   describeNode(): Promise<NodeDescription>;
-  /** The complete set of tasks this node should know about; the executor converges to it. */
-  assign(tasks: Task[]): Promise<void>;
+  /**
+   * The complete set of tasks this node should know about; the executor converges to it.
+   * `payloads` holds the node's secrets and configs (in memory); each task sees only its own.
+   */
+  assign(tasks: Task[], payloads: TaskPayloadSource): Promise<void>;
 }
 
 export interface AgentDeps {
@@ -34,6 +38,7 @@ const REPORT_INTERVAL_MS = 50;
 
 export class Agent {
   private readonly assigned = new AssignedTasks();
+  private readonly payloads = new AssignedPayloads();
   private readonly reporter = new StatusReporter();
   private session: DispatcherSession | undefined;
   private wakeReporter: (() => void) | undefined;
@@ -78,8 +83,10 @@ export class Agent {
     this.wakeReporter?.();
     try {
       for await (const msg of session.assignments()) {
+        // counts only: a secret's name or data never goes to a log
         logger.debug({ kind: msg.kind, tasks: msg.tasks.length, removed: msg.removed.length }, "assignment");
-        await executor.assign(this.assigned.apply(msg));
+        this.payloads.apply(msg);
+        await executor.assign(this.assigned.apply(msg), this.payloads);
       }
       if (!signal.aborted) throw new Error("assignment stream ended");
     } finally {

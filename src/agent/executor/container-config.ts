@@ -8,6 +8,7 @@ import type { ContainerConfig, HostConfig, NetworkingConfig, Task } from "../../
 import { invalidArgument } from "../../base/index.ts";
 import { exposedPorts, hostConfig } from "./host-config.ts";
 import { normalizeImage } from "./image.ts";
+import { payloadMounts, plannedFiles } from "./payload-files.ts";
 import { type ContainerSpec, containerSpecOf, healthcheckOf, type TaskEnvironment } from "./spec.ts";
 import { expandTemplate, type TemplateContext } from "./template.ts";
 
@@ -208,6 +209,13 @@ export function containerCreateRequest(task: Task, env: TaskEnvironment): Contai
     ...config(task, env, spec),
     HostConfig: hostConfig(task, spec, env.service.Ports ?? [], env.networks ?? []),
   };
+  const files = plannedFiles(spec);
+  if (files.length > 0) {
+    if (!env.payloadDir) {
+      throw invalidArgument("this node has no in-memory filesystem for secrets and configs");
+    }
+    body.HostConfig.Mounts = [...(body.HostConfig.Mounts ?? []), ...payloadMounts(files, env.payloadDir)];
+  }
   const net = networking(env);
   if (net) body.NetworkingConfig = net;
   return { name: taskName(task, env.service.Name), body };

@@ -6,6 +6,7 @@
  */
 import type { NodeDescription, SwarmTask } from "../../api/index.ts";
 import { type Clock, type Logger, notFound, type Timer } from "../../base/index.ts";
+import type { TaskPayloadSource } from "../secrets/payloads.ts";
 import type { StatusCallback } from "./runner.ts";
 import { TaskRunner } from "./runner.ts";
 import type { TaskEnvironment } from "./spec.ts";
@@ -16,6 +17,7 @@ import type {
   LogLine,
   LogsOptions,
   TaskContainerSummary,
+  TaskFilesystem,
 } from "./types.ts";
 
 const WAKING_EVENTS = new Set<ContainerEvent["action"]>(["start", "die", "oom", "health_status", "destroy"]);
@@ -33,6 +35,8 @@ export interface ExecutorOptions {
   resyncMs?: number;
   /** Delay before re-subscribing to dockerd's events after the stream broke. */
   eventRetryMs?: number;
+  /** Where tasks' secret and config files live (agent/secrets); without it such tasks are rejected. */
+  files?: TaskFilesystem;
 }
 
 export class Executor {
@@ -43,6 +47,7 @@ export class Executor {
   private events: EventSubscription | undefined;
   private resubscribe: Timer | undefined;
   private stopped = false;
+  private payloads: TaskPayloadSource | undefined;
 
   constructor(private readonly opts: ExecutorOptions) {}
 
@@ -63,9 +68,13 @@ export class Executor {
     return found;
   }
 
-  /** Converges to exactly this set of tasks. */
-  async assign(tasks: SwarmTask[]): Promise<void> {
+  /**
+   * Converges to exactly this set of tasks. `payloads` are the node's secrets and configs; each
+   * runner only ever sees the ones its task references.
+   */
+  async assign(tasks: SwarmTask[], payloads?: TaskPayloadSource): Promise<void> {
     if (this.stopped) return;
+    if (payloads) this.payloads = payloads;
     if (!this.node) await this.describeNode();
     this.subscribe();
     const wanted = new Map(tasks.map((t) => [t.ID, t]));
@@ -126,6 +135,7 @@ export class Executor {
       node: { ID: this.opts.nodeId, Hostname: node.Hostname ?? "", Platform: node.Platform },
       ...this.opts.environment?.(task),
     };
+    if (this.opts.files) env.payloadDir = this.opts.files.dirOf(task.ID);
     const runner = new TaskRunner({
       task,
       env,
@@ -135,6 +145,8 @@ export class Executor {
       onStatus: this.opts.onStatus,
       retryDelayMs: this.opts.retryDelayMs,
       resyncMs: this.opts.resyncMs,
+      files: this.opts.files,
+      payloads: this.payloads?.forTask(task),
     });
     this.runners.set(task.ID, runner);
     // the runner reports its own failures as task states; a rejection here is a bug, so log it loudly
@@ -149,6 +161,7 @@ export class Executor {
       "removing the container of a task no longer assigned",
     );
     await this.opts.engine.removeContainer(c.id);
+    await this.opts.files?.remove(c.taskId);
   }
 
   private track(p: Promise<void>, taskId: string): void {

@@ -6,11 +6,19 @@
  */
 import { type SwarmTask, type TaskStateName, TaskStates } from "../../api/index.ts";
 import { type Clock, ErrorCode, type Logger, ShoalError, type Timer, timestamp } from "../../base/index.ts";
+import type { TaskPayloads } from "../secrets/payloads.ts";
 import { type ContainerCreateRequest, containerCreateRequest, taskName } from "./container-config.ts";
 import { type ActionKind, type ActionOutcome, nextStep, type StepInput } from "./controller.ts";
 import { isImageId } from "./image.ts";
+import { materialize, plannedFiles } from "./payload-files.ts";
 import { containerSpecOf, stopTimeoutSeconds, type TaskEnvironment } from "./spec.ts";
-import type { ContainerEngine, ContainerEvent, ObservedContainer, TaskStatus } from "./types.ts";
+import type {
+  ContainerEngine,
+  ContainerEvent,
+  ObservedContainer,
+  TaskFilesystem,
+  TaskStatus,
+} from "./types.ts";
 
 export type StatusCallback = (taskId: string, status: TaskStatus) => void;
 
@@ -25,6 +33,10 @@ export interface TaskRunnerOptions {
   retryDelayMs?: number;
   /** While awaiting dockerd, re-inspect this often even without events. */
   resyncMs?: number;
+  /** The in-memory filesystem secret and config files are written to (required when the task has any). */
+  files?: TaskFilesystem;
+  /** The secrets and configs this task may read (restricted to its references). */
+  payloads?: TaskPayloads;
 }
 
 const isTemporary = (err: unknown): boolean => ShoalError.is(err, ErrorCode.Unavailable);
@@ -107,6 +119,20 @@ export class TaskRunner {
     const spec = containerSpecOf(this.task);
     await this.opts.engine.stopContainer(this.containerName, stopTimeoutSeconds(spec));
     await this.opts.engine.removeContainer(this.containerName);
+    if (this.hasPayloadFiles()) await this.opts.files?.remove(this.taskId);
+  }
+
+  private hasPayloadFiles(): boolean {
+    const spec = containerSpecOf(this.task);
+    return (spec?.Secrets?.length ?? 0) + (spec?.Configs?.length ?? 0) > 0;
+  }
+
+  /** Writes the task's secret and config files into its in-memory directory (moby's setupSecretDir). */
+  private async writePayloadFiles(): Promise<void> {
+    const spec = containerSpecOf(this.task);
+    const planned = spec ? plannedFiles(spec) : [];
+    if (planned.length === 0 || !this.opts.files) return;
+    await this.opts.files.write(this.taskId, materialize(planned, this.opts.payloads));
   }
 
   /** Kills the container at once (swarmkit `Terminate`). */
@@ -252,6 +278,7 @@ export class TaskRunner {
         });
       }
     }
+    await this.writePayloadFiles();
     try {
       await engine.createContainer(req, signal);
     } catch (err) {

@@ -47,6 +47,8 @@ export interface TaskEnvironment {
   networks?: NetworkEndpoint[];
   /** The service's registry credentials (base64url X-Registry-Auth) for pulls; never logged. */
   registryAuth?: string;
+  /** The task's in-memory directory that secret and config files are bind-mounted from. */
+  payloadDir?: string;
 }
 
 /** The ContainerSpec of a task, or undefined for tasks that are not containers. */
