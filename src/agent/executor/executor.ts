@@ -10,6 +10,7 @@ import type { TaskPayloadSource } from "../secrets/payloads.ts";
 import type { StatusCallback } from "./runner.ts";
 import { TaskRunner } from "./runner.ts";
 import type { TaskEnvironment } from "./spec.ts";
+import type { TaskFilesystem } from "./task-files.ts";
 import type {
   ContainerEngine,
   ContainerEvent,
@@ -17,7 +18,6 @@ import type {
   LogLine,
   LogsOptions,
   TaskContainerSummary,
-  TaskFilesystem,
 } from "./types.ts";
 
 const WAKING_EVENTS = new Set<ContainerEvent["action"]>(["start", "die", "oom", "health_status", "destroy"]);

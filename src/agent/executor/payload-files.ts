@@ -9,7 +9,7 @@ import type { Mount } from "../../api/index.ts";
 import { invalidArgument } from "../../base/index.ts";
 import type { TaskPayloads } from "../secrets/payloads.ts";
 import type { ContainerSpec } from "./spec.ts";
-import type { TaskFile } from "./types.ts";
+import type { TaskFile } from "./task-files.ts";
 
 export const SECRET_MOUNT_PATH = "/run/secrets";
 export const CONFIG_MOUNT_PATH = "/";

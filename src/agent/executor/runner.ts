@@ -12,13 +12,8 @@ import { type ActionKind, type ActionOutcome, nextStep, type StepInput } from ".
 import { isImageId } from "./image.ts";
 import { materialize, plannedFiles } from "./payload-files.ts";
 import { containerSpecOf, stopTimeoutSeconds, type TaskEnvironment } from "./spec.ts";
-import type {
-  ContainerEngine,
-  ContainerEvent,
-  ObservedContainer,
-  TaskFilesystem,
-  TaskStatus,
-} from "./types.ts";
+import type { TaskFilesystem } from "./task-files.ts";
+import type { ContainerEngine, ContainerEvent, ObservedContainer, TaskStatus } from "./types.ts";
 
 export type StatusCallback = (taskId: string, status: TaskStatus) => void;
 

@@ -1,5 +1,5 @@
 /** A TaskFilesystem in memory, for simulations and unit tests: what was written, per task. */
-import type { TaskFile, TaskFilesystem } from "../executor/types.ts";
+import type { TaskFile, TaskFilesystem } from "../executor/task-files.ts";
 
 export class MemoryTaskFiles implements TaskFilesystem {
   readonly tasks = new Map<string, readonly TaskFile[]>();

@@ -10,7 +10,7 @@ import { chmod, chown, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { internal } from "../../base/index.ts";
-import type { TaskFile, TaskFilesystem } from "../executor/types.ts";
+import type { TaskFile, TaskFilesystem } from "../executor/task-files.ts";
 
 const run = promisify(execFile);
 
