@@ -260,11 +260,11 @@ export class ClusterNode {
       "/bin/sh",
       "-ec",
       'old=$1; shift; mkdir -p "$old"; mount --rbind /sys "$old"; mount --make-rprivate "$old"; ' +
-        'mount -t sysfs sysfs /sys; for m in "$@"; do [ -d "$m" ] && mount --rbind "$old${m#/sys}" "$m"; done; ' +
+        'mount -t sysfs sysfs /sys; for m in "$@"; do [ -d "/sys/$m" ] && mount --rbind "$old/$m" "/sys/$m"; done; ' +
         'umount -l "$old"; rmdir "$old"',
       "sh",
       join(p.dir, "oldsys"),
-      ...topLevel,
+      ...topLevel.map((m) => m.slice("/sys/".length)),
     ]);
   }
 
