@@ -59,6 +59,30 @@ program
     await up({ dataDir: opts.dataDir as string, engineSocket: opts.engineSocket as string });
   });
 
+/** The Engine API socket: DOCKER_HOST when it is a unix socket, else shoal's default. */
+function engineSocket(given: string | undefined): string {
+  if (given) return given;
+  const host = process.env.DOCKER_HOST ?? "";
+  return host.startsWith("unix://") ? host.slice("unix://".length) : "/run/shoal/docker.sock";
+}
+
+program
+  .command("secret")
+  .description("secrets beyond what the docker CLI offers")
+  .command("rotate")
+  .description(
+    "create the next version of a secret (NAME.v2, NAME.v3, ...) from FILE or - (stdin) and move every service using it over with a rolling update, same target/uid/gid/mode",
+  )
+  .argument("<name>", "the secret (any version of it)")
+  .argument("<file>", "file with the new data, or - for standard input")
+  .option("--engine-socket <path>", "Engine API socket (default: DOCKER_HOST, else /run/shoal/docker.sock)")
+  .action(async (name: string, file: string, opts: Record<string, string | undefined>) => {
+    const { rotateSecret } = await import("./cli/secret-rotate.ts");
+    const result = await rotateSecret({ socket: engineSocket(opts.engineSocket), name, source: file });
+    process.stdout.write(`${result.secretName} ${result.secretId}\n`);
+    for (const service of result.services) process.stdout.write(`updated service ${service}\n`);
+  });
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof ShoalError || err instanceof Error ? err.message : String(err);
   process.stderr.write(`shoal: ${message}\n`);
