@@ -182,6 +182,14 @@ describe("a 3-node cluster", () => {
     );
   });
 
+  test("publishImage builds a distinct image and every node pulls it", async () => {
+    const v2 = await cluster.publishImage("app:v2", ["LABEL version=2", 'CMD ["echo", "v2"]']);
+    assert.notEqual(v2.digest, cluster.registry.digest);
+    assert.equal(v2.image, `${cluster.registry.addr}/app:v2`);
+    const out = ok(await cluster.node(3).dockerdCli(["run", "--rm", v2.ref]), "run v2 by digest");
+    assert.equal(out, "v2\n");
+  });
+
   test("partition(2) cuts node 2 off, heal(2) restores it; partition from some nodes only", async () => {
     const [n1, n2, n3] = [cluster.node(1), cluster.node(2), cluster.node(3)];
     await cluster.partition(2);

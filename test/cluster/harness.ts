@@ -279,8 +279,9 @@ export class ClusterHarness {
 
   private async pushImage(image: string): Promise<Registry> {
     const n = this.node(1);
-    const repo = image.replace(/^.*\//, "").replace(/:[^:]*$/, "");
-    const tag = image.includes(":") ? image.slice(image.lastIndexOf(":") + 1) : "latest";
+    const last = image.slice(image.lastIndexOf("/") + 1);
+    const repo = last.includes(":") ? last.slice(0, last.indexOf(":")) : last;
+    const tag = last.includes(":") ? last.slice(last.indexOf(":") + 1) : "latest";
     const target = `${this.l.registryAddr}/${repo}:${tag}`;
     const tagged = await n.dockerdCli(["tag", image, target]);
     if (tagged.code !== 0) throw new Error(`docker tag ${image} ${target}: ${tagged.stderr}`);
@@ -295,6 +296,27 @@ export class ClusterHarness {
       ref: `${this.l.registryAddr}/${repo}@${m[1]}`,
       pid: this.registryProc?.pid ?? 0,
     };
+  }
+
+  /**
+   * Builds a new image on node 1 from the harness image plus `lines` (Dockerfile instructions, e.g.
+   * `LABEL v=2`, `CMD ["httpd","-f"]`), pushes it to the registry as `<registry>/<name>` and returns
+   * its tag and digest: distinct images for update/rollback tests, pullable by every node.
+   */
+  async publishImage(name: string, lines: readonly string[] = []): Promise<Omit<Registry, "pid" | "addr">> {
+    const reg = this.registry;
+    if (!/^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_.-]+)?$/.test(name)) throw new Error(`bad image name ${name}`);
+    const target = `${reg.addr}/${name.includes(":") ? name : `${name}:latest`}`;
+    const n = this.node(1);
+    const dockerfile = [`FROM ${reg.image}`, ...lines, ""].join("\n");
+    const built = await n.dockerdCli(["build", "-q", "-t", target, "-"], { input: dockerfile });
+    if (built.code !== 0) throw new Error(`docker build ${target}: ${built.stderr}${built.stdout}`);
+    const pushed = await n.dockerdCli(["push", target]);
+    const m = /digest: (sha256:[0-9a-f]{64})/.exec(pushed.stdout);
+    if (pushed.code !== 0 || !m?.[1])
+      throw new Error(`docker push ${target}: ${pushed.stderr}${pushed.stdout}`);
+    const repo = target.slice(0, target.lastIndexOf(":"));
+    return { image: target, digest: m[1], ref: `${repo}@${m[1]}` };
   }
 
   /** Node `i`, 1-based. */
