@@ -77,4 +77,6 @@ export interface ClusterPrivate {
   UnlockKey?: string;
   /** The root CA's private key (PKCS#8 PEM). */
   RootCAKey?: string;
+  /** Removed nodes whose certificates are refused until they expire (node ID → expiry). */
+  BlacklistedCertificates?: Record<string, { Expiry?: string }>;
 }

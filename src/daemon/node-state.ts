@@ -14,6 +14,8 @@ export interface NodeState {
   /** host:port of the cluster API. */
   listenAddr: string;
   etcd: { clientPort: number; peerPort: number };
+  /** Cluster API addresses (host:port) of managers this node knows; a worker's way in. */
+  managers?: string[];
 }
 
 export const swarmDir = (dataDir: string): string => join(dataDir, "swarm");

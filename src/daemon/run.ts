@@ -5,11 +5,12 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { DockerEngine } from "../agent/executor/index.ts";
 import { createLogger, RandomIds, SystemClock } from "../base/index.ts";
+import { joinCluster } from "../clusterapi/index.ts";
 import { EngineApiServer } from "../engineapi/index.ts";
 import type { DaemonConfig } from "./config.ts";
 import { validateDaemonConfig } from "./config.ts";
 import { lockDataDir } from "./lock.ts";
-import { startManagerRuntime } from "./runtime.ts";
+import { startManagerRuntime, startWorkerRuntime } from "./runtime.ts";
 import { SwarmNode } from "./swarm-node.ts";
 
 export async function runDaemon(input: DaemonConfig): Promise<void> {
@@ -25,7 +26,11 @@ export async function runDaemon(input: DaemonConfig): Promise<void> {
     clock,
     ids,
     logger: logger.child({ module: "daemon" }),
-    startManager: (state, fresh) => startManagerRuntime(runtimeDeps, state, fresh),
+    startRuntime: (state, fresh) =>
+      state.role === "manager"
+        ? startManagerRuntime(runtimeDeps, state, fresh)
+        : startWorkerRuntime(runtimeDeps, state),
+    join: (addr, token, availability) => joinCluster({ addr, token, availability, clock }),
     describeNode: () => engine.describe(),
   });
   mkdirSync(dirname(config.engineSocket), { recursive: true });

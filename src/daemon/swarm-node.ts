@@ -1,18 +1,13 @@
 /**
- * This node's membership in a swarm: inactive, or an active manager with its store and control API.
- * It is the NodeBackend the Engine API server talks to for `swarm init/leave` and `/info`.
+ * This node's membership in a swarm: inactive, pending (starting or changing), or active as a
+ * manager (store + control API) or a worker (agent only). It is the NodeBackend the Engine API
+ * server talks to for `swarm init/join/leave` and `/info`.
  */
-import type { Cluster, Node, NodeDescription, SwarmInfo, SwarmSpec, Task } from "../api/index.ts";
+import type { NodeDescription, SwarmInfo, SwarmSpec, Task } from "../api/index.ts";
 import type { Clock, Ids, Logger } from "../base/index.ts";
-import {
-  ErrorCode,
-  invalidArgument,
-  notImplemented,
-  ShoalError,
-  timestamp,
-  unavailable,
-} from "../base/index.ts";
-import { createRootCA, generateJoinToken, tlsInfoOf } from "../ca/index.ts";
+import { ErrorCode, invalidArgument, notImplemented, ShoalError, unavailable } from "../base/index.ts";
+import type { NodeCredentials } from "../ca/index.ts";
+import { saveNodeCredentials } from "../ca/index.ts";
 import type {
   NodeBackend,
   SwarmInitRequest,
@@ -28,18 +23,17 @@ import {
   refuseAutolock,
   validateSwarmSpec,
 } from "../manager/controlapi/index.ts";
-import type { Store } from "../store/types.ts";
-import { resolveAddrs } from "./addr.ts";
+import { DEFAULT_SWARM_PORT, resolveAddrs } from "./addr.ts";
+import { bootstrapSwarm } from "./bootstrap.ts";
 import type { NodeState } from "./node-state.ts";
-import { loadNodeState, removeSwarmState, saveNodeState } from "./node-state.ts";
+import { loadNodeState, removeSwarmState, saveNodeState, swarmDir } from "./node-state.ts";
+import type { NodeRuntime } from "./runtime.ts";
 
-/** A running manager: its store (and, later, its leader loops and dispatcher). */
-export interface ManagerRuntime {
-  readonly store: Store;
-  /** Log lines of a task container on this node. */
-  localTaskLogs(taskId: string, opts: TaskLogOptions, signal: AbortSignal): AsyncIterable<TaskLogLine>;
-  /** Stops everything; `leaving` also removes this node's task containers, as `swarm leave` does. */
-  stop(opts?: { leaving?: boolean }): Promise<void>;
+export interface JoinedNode {
+  nodeId: string;
+  role: "manager" | "worker";
+  clusterId: string;
+  credentials: NodeCredentials;
 }
 
 export interface SwarmNodeDeps {
@@ -47,8 +41,10 @@ export interface SwarmNodeDeps {
   clock: Clock;
   ids: Ids;
   logger: Logger;
-  /** Starts the manager side for a node state; `fresh` on swarm init (new store). */
-  startManager(state: NodeState, fresh: boolean): Promise<ManagerRuntime>;
+  /** Starts what the node runs for its role; `fresh` on swarm init (new store). */
+  startRuntime(state: NodeState, fresh: boolean): Promise<NodeRuntime>;
+  /** Joins through a manager's cluster API with a token: certificate and node ID. */
+  join(addr: string, token: string, availability: "active" | "pause" | "drain"): Promise<JoinedNode>;
   /** The node's description (hostname, platform, resources, engine) as the agent sees it. */
   describeNode(): Promise<NodeDescription>;
 }
@@ -58,15 +54,15 @@ const ALREADY_IN_SWARM =
   'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.';
 const NOT_A_MANAGER =
   'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
+const WORKER_NOT_MANAGER =
+  "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.";
 const MANAGER_PREPARING =
   "This node is not a swarm manager. Manager is being prepared or has trouble connecting to the cluster.";
 const LAST_MANAGER =
   "You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message. ";
 
-type Phase =
-  | { kind: "inactive" }
-  | { kind: "pending" }
-  | { kind: "active"; state: NodeState; manager: ManagerRuntime; control: ControlApi };
+type Active = { kind: "active"; state: NodeState; runtime: NodeRuntime; control?: ControlApi };
+type Phase = { kind: "inactive" } | { kind: "pending" } | Active;
 
 export class SwarmNode implements NodeBackend {
   private phase: Phase = { kind: "inactive" };
@@ -77,19 +73,11 @@ export class SwarmNode implements NodeBackend {
   async start(): Promise<void> {
     const state = loadNodeState(this.deps.dataDir);
     if (!state) return;
-    if (state.role !== "manager") throw notImplemented("worker nodes (swarm join)");
-    this.phase = { kind: "pending" };
-    try {
-      const manager = await this.deps.startManager(state, false);
-      this.activate(state, manager);
-    } catch (err) {
-      this.phase = { kind: "inactive" };
-      throw err;
-    }
+    await this.run(state, false);
   }
 
   async stop(): Promise<void> {
-    if (this.phase.kind === "active") await this.phase.manager.stop();
+    if (this.phase.kind === "active") await this.phase.runtime.stop();
     this.phase = { kind: "inactive" };
   }
 
@@ -111,18 +99,24 @@ export class SwarmNode implements NodeBackend {
         RemoteManagers: null,
       };
     }
-    const { state, manager } = phase;
-    const { cluster, nodes } = manager.store.view((tx) => ({
+    const { state, runtime } = phase;
+    const base = {
+      NodeID: state.nodeId,
+      NodeAddr: state.advertiseAddr,
+      LocalNodeState: "active" as const,
+      ControlAvailable: state.role === "manager",
+      Error: "",
+    };
+    if (!runtime.store) {
+      return { ...base, RemoteManagers: (state.managers ?? []).map((Addr) => ({ NodeID: "", Addr })) };
+    }
+    const { cluster, nodes } = runtime.store.view((tx) => ({
       cluster: tx.list("clusters")[0],
       nodes: tx.list("nodes"),
     }));
     const managers = nodes.filter((n) => n.Spec?.Role === "manager");
     return {
-      NodeID: state.nodeId,
-      NodeAddr: state.advertiseAddr,
-      LocalNodeState: "active",
-      ControlAvailable: state.role === "manager",
-      Error: "",
+      ...base,
       RemoteManagers: managers.map((n) => ({ NodeID: n.ID, Addr: n.ManagerStatus?.Addr ?? "" })),
       Nodes: nodes.length,
       Managers: managers.length,
@@ -131,9 +125,11 @@ export class SwarmNode implements NodeBackend {
   }
 
   control(): ControlApi {
-    if (this.phase.kind === "pending") throw unavailable(MANAGER_PREPARING);
-    if (this.phase.kind !== "active") throw unavailable(NOT_A_MANAGER);
-    return this.phase.control;
+    const phase = this.phase;
+    if (phase.kind === "pending") throw unavailable(MANAGER_PREPARING);
+    if (phase.kind !== "active") throw unavailable(NOT_A_MANAGER);
+    if (!phase.control) throw unavailable(WORKER_NOT_MANAGER);
+    return phase.control;
   }
 
   async swarmInit(req: SwarmInitRequest): Promise<string> {
@@ -142,6 +138,7 @@ export class SwarmNode implements NodeBackend {
     validateSwarmSpec(spec);
     refuseAutolock({ EncryptionConfig: { AutoLockManagers: !!req.AutoLockManagers } });
     refuseAutolock(spec);
+    if (req.ForceNewCluster) throw notImplemented("swarm init --force-new-cluster");
     const availability = parseAvailability(req.Availability);
     const dataPathPort = req.DataPathPort || 4789;
     if (dataPathPort < 1024 || dataPathPort > 49151) {
@@ -156,66 +153,71 @@ export class SwarmNode implements NodeBackend {
       advertiseAddr: addrs.advertiseAddr,
       listenAddr: `${addrs.listenHost}:${addrs.listenPort}`,
       etcd: { clientPort: 0, peerPort: 0 },
+      managers: [`${addrs.advertiseAddr}:${addrs.advertisePort}`],
     };
-    this.phase = { kind: "pending" };
-    try {
-      const [rootCA, description] = await Promise.all([createRootCA(clock, ids), this.deps.describeNode()]);
-      const now = timestamp(clock);
-      const cluster: Cluster = {
-        ID: state.clusterId,
-        CreatedAt: now,
-        UpdatedAt: now,
-        Spec: spec,
-        TLSInfo: tlsInfoOf(rootCA.certPem),
-        RootRotationInProgress: false,
-        DefaultAddrPool: req.DefaultAddrPool?.length ? req.DefaultAddrPool : ["10.0.0.0/8"],
-        SubnetSize: req.SubnetSize || 24,
-        DataPathPort: dataPathPort,
-        JoinTokens: {
-          Worker: generateJoinToken(rootCA.certPem, ids),
-          Manager: generateJoinToken(rootCA.certPem, ids),
-        },
-        Shoal: { RootCAKey: rootCA.keyPem },
-      };
-      const node: Node = {
-        ID: state.nodeId,
-        CreatedAt: now,
-        UpdatedAt: now,
-        Spec: { Labels: {}, Role: "manager", Availability: availability },
-        Description: { ...description, TLSInfo: tlsInfoOf(rootCA.certPem) },
-        Status: { State: "ready", Addr: addrs.advertiseAddr },
-        ManagerStatus: {
-          Leader: true,
-          Reachability: "reachable",
-          Addr: `${addrs.advertiseAddr}:${addrs.advertisePort}`,
-        },
-      };
-      const manager = await this.deps.startManager(state, true);
+    return this.changing(async () => {
+      const description = await this.deps.describeNode();
+      const fresh = await bootstrapSwarm(
+        state,
+        spec,
+        req,
+        availability,
+        description,
+        addrs.advertisePort,
+        clock,
+        ids,
+      );
+      await saveNodeCredentials(swarmDir(this.deps.dataDir), fresh.credentials);
+      const runtime = await this.deps.startRuntime(state, true);
       try {
-        await manager.store.update((tx) => {
-          tx.create("clusters", cluster);
-          tx.create("nodes", node);
+        await runtime.store?.update((tx) => {
+          tx.create("clusters", fresh.cluster);
+          tx.create("nodes", fresh.node);
         });
         saveNodeState(this.deps.dataDir, state);
       } catch (err) {
-        await manager.stop();
+        await runtime.stop();
         throw err;
       }
-      this.activate(state, manager);
+      this.activate(state, runtime);
       this.deps.logger.info({ "node.id": state.nodeId, cluster: state.clusterId }, "swarm initialised");
       return state.nodeId;
-    } catch (err) {
-      if (this.phase.kind === "pending") {
-        this.phase = { kind: "inactive" };
-        removeSwarmState(this.deps.dataDir);
-      }
-      throw err;
-    }
+    });
   }
 
-  async swarmJoin(_req: SwarmJoinRequest): Promise<void> {
+  async swarmJoin(req: SwarmJoinRequest): Promise<void> {
     if (this.phase.kind !== "inactive") throw unavailable(ALREADY_IN_SWARM);
-    throw notImplemented("swarm join (multi-node clusters)");
+    const remote = req.RemoteAddrs?.[0];
+    if (!remote) throw invalidArgument("at least 1 RemoteAddr is required to join");
+    if (!req.JoinToken) throw invalidArgument("a join token is required to join a swarm");
+    const managerAddr = remote.includes(":") ? remote : `${remote}:${DEFAULT_SWARM_PORT}`;
+    const availability = parseAvailability(req.Availability);
+    const addrs = resolveAddrs(req.ListenAddr, req.AdvertiseAddr);
+    await this.changing(async () => {
+      const joined = await this.deps.join(managerAddr, req.JoinToken as string, availability);
+      if (joined.role === "manager") {
+        throw notImplemented(
+          "joining as a manager (use the worker token, then `docker node promote` once supported)",
+        );
+      }
+      await saveNodeCredentials(swarmDir(this.deps.dataDir), joined.credentials);
+      const state: NodeState = {
+        nodeId: joined.nodeId,
+        clusterId: joined.clusterId,
+        role: joined.role,
+        advertiseAddr: addrs.advertiseAddr,
+        listenAddr: `${addrs.listenHost}:${addrs.listenPort}`,
+        etcd: { clientPort: 0, peerPort: 0 },
+        managers: [managerAddr],
+      };
+      saveNodeState(this.deps.dataDir, state);
+      const runtime = await this.deps.startRuntime(state, false);
+      this.activate(state, runtime);
+      this.deps.logger.info(
+        { "node.id": state.nodeId, manager: managerAddr },
+        "joined the swarm as a worker",
+      );
+    });
   }
 
   async swarmLeave(force: boolean): Promise<void> {
@@ -225,7 +227,7 @@ export class SwarmNode implements NodeBackend {
     if (phase.state.role === "manager" && !force) throw unavailable(LAST_MANAGER);
     this.phase = { kind: "pending" };
     try {
-      await phase.manager.stop({ leaving: true });
+      await phase.runtime.stop({ leaving: true });
     } finally {
       removeSwarmState(this.deps.dataDir);
       this.phase = { kind: "inactive" };
@@ -233,26 +235,48 @@ export class SwarmNode implements NodeBackend {
     this.deps.logger.info({ "node.id": phase.state.nodeId }, "left the swarm");
   }
 
-  taskLogs(task: Task, opts: TaskLogOptions, signal: AbortSignal): AsyncIterable<TaskLogLine> {
-    if (this.phase.kind !== "active") throw unavailable(NOT_A_MANAGER);
-    if (task.NodeID !== this.phase.state.nodeId) throw notImplemented("logs of tasks on other nodes");
-    return this.phase.manager.localTaskLogs(task.ID, opts, signal);
-  }
-
   async swarmUnlock(_key: string): Promise<void> {
     if (this.phase.kind === "inactive") throw unavailable(NOT_IN_SWARM);
     throw new ShoalError(ErrorCode.Conflict, "swarm is not locked");
   }
 
-  private activate(state: NodeState, manager: ManagerRuntime): void {
+  taskLogs(task: Task, opts: TaskLogOptions, signal: AbortSignal): AsyncIterable<TaskLogLine> {
+    if (this.phase.kind !== "active") throw unavailable(NOT_A_MANAGER);
+    return this.phase.runtime.taskLogs(task.NodeID ?? "", task.ID, opts, signal);
+  }
+
+  private async run(state: NodeState, fresh: boolean): Promise<void> {
+    await this.changing(async () => this.activate(state, await this.deps.startRuntime(state, fresh)), false);
+  }
+
+  /**
+   * Runs a membership change in the pending phase. On failure the node is inactive again; a failed
+   * init or join also removes what it wrote, a failed resume keeps the saved state for a retry.
+   */
+  private async changing<T>(fn: () => Promise<T>, cleanup = true): Promise<T> {
+    this.phase = { kind: "pending" };
+    try {
+      return await fn();
+    } catch (err) {
+      if (this.phase.kind === "pending") {
+        this.phase = { kind: "inactive" };
+        if (cleanup) removeSwarmState(this.deps.dataDir);
+      }
+      throw err;
+    }
+  }
+
+  private activate(state: NodeState, runtime: NodeRuntime): void {
     const { clock, ids, logger } = this.deps;
-    const control = new ControlApiImpl({
-      store: manager.store,
-      clock,
-      ids,
-      logger: logger.child({ module: "manager/controlapi" }),
-    });
-    this.phase = { kind: "active", state, manager, control };
+    const control = runtime.store
+      ? new ControlApiImpl({
+          store: runtime.store,
+          clock,
+          ids,
+          logger: logger.child({ module: "manager/controlapi" }),
+        })
+      : undefined;
+    this.phase = { kind: "active", state, runtime, ...(control ? { control } : {}) };
   }
 }
 

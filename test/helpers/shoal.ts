@@ -6,6 +6,7 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:http";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -76,6 +77,18 @@ export function swarmState(socket: string): Promise<string | undefined> {
     req.on("error", () => done(undefined));
     req.on("timeout", () => req.destroy());
     req.end();
+  });
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freeTcpPort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const addr = server.address();
+      server.close(() => done(typeof addr === "object" && addr ? addr.port : 0));
+    });
   });
 }
 
@@ -167,6 +180,26 @@ export class ShoalDaemon {
       return "";
     }
   }
+
+  /**
+   * `docker swarm init` on loopback with a free cluster API port, so tests running side by side
+   * (and a real Swarm on this machine) never fight over 2377. Returns the CLI's result.
+   */
+  async init(extraArgs: string[] = []): Promise<CliResult> {
+    this.clusterPort ??= await freeTcpPort();
+    return this.docker([
+      "swarm",
+      "init",
+      "--advertise-addr",
+      "127.0.0.1",
+      "--listen-addr",
+      `127.0.0.1:${this.clusterPort}`,
+      ...extraArgs,
+    ]);
+  }
+
+  /** The cluster API port chosen by `init()`. */
+  clusterPort: number | undefined;
 
   docker(args: string[], opts: { bin?: string; input?: string } = {}): Promise<CliResult> {
     return docker(this.socket, args, opts);

@@ -63,12 +63,14 @@ describe("shoal daemon with the docker CLI", () => {
   let clusterId = "";
 
   test("swarm init makes this node the manager of a new swarm", async () => {
-    const init = await daemon.docker(["swarm", "init", "--advertise-addr", "127.0.0.1"]);
+    const init = await daemon.init();
     assert.equal(init.code, 0, init.stderr);
     assert.match(init.stdout, /Swarm initialized: current node \(([0-9a-z]{25})\) is now a manager/);
     assert.match(
       init.stdout,
-      /docker swarm join --token SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25} 127\.0\.0\.1:2377/,
+      new RegExp(
+        `docker swarm join --token SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25} 127\\.0\\.0\\.1:${daemon.clusterPort}`,
+      ),
     );
     const info = await daemon.docker([
       "info",
@@ -81,7 +83,7 @@ describe("shoal daemon with the docker CLI", () => {
     clusterId = cid ?? "";
     assert.match(nodeId, /^[0-9a-z]{25}$/);
     assert.match(clusterId, /^[0-9a-z]{25}$/);
-    const again = await daemon.docker(["swarm", "init", "--advertise-addr", "127.0.0.1"]);
+    const again = await daemon.init();
     assert.notEqual(again.code, 0);
     assert.match(again.stderr, /This node is already part of a swarm/);
   });
