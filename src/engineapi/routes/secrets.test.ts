@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, before, describe, test } from "node:test";
+import type { InjectOptions } from "fastify";
 import { MemoryLogger, SeededIds, VirtualClock } from "../../base/index.ts";
 import { ControlApiImpl } from "../../manager/controlapi/index.ts";
 import { MemoryStore } from "../../store/memory.ts";
@@ -35,7 +36,7 @@ after(() => app.close());
 describe("secret routes", () => {
   let id = "";
   const all: string[] = [];
-  const inject = async (opts: Parameters<EngineApp["inject"]>[0]) => {
+  const inject = async (opts: InjectOptions) => {
     const res = await app.inject(opts);
     all.push(res.body);
     return res;
