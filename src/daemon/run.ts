@@ -9,6 +9,7 @@ import { joinCluster } from "../clusterapi/index.ts";
 import { EngineApiServer } from "../engineapi/index.ts";
 import type { DaemonConfig } from "./config.ts";
 import { validateDaemonConfig } from "./config.ts";
+import { espProbe } from "./esp-probe.ts";
 import { lockDataDir } from "./lock.ts";
 import { startManagerRuntime, startWorkerRuntime } from "./runtime.ts";
 import { SwarmNode } from "./swarm-node.ts";
@@ -32,6 +33,7 @@ export async function runDaemon(input: DaemonConfig): Promise<void> {
         : startWorkerRuntime(runtimeDeps, state),
     join: (addr, token, availability) => joinCluster({ addr, token, availability, clock }),
     describeNode: () => engine.describe(),
+    espSupported: espProbe(logger.child({ module: "daemon/esp" })),
   });
   mkdirSync(dirname(config.engineSocket), { recursive: true });
   const tcp = config.engineTcp ? parseHostPort(config.engineTcp) : undefined;

@@ -15,11 +15,12 @@ import type {
   TaskLogLine,
   TaskLogOptions,
 } from "../engineapi/index.ts";
-import type { ControlApi } from "../manager/controlapi/index.ts";
+import type { ControlApi, EspProbe } from "../manager/controlapi/index.ts";
 import {
   ControlApiImpl,
   clusterInfo,
   mergeSwarmSpec,
+  newIngressNetwork,
   refuseAutolock,
   validateSwarmSpec,
 } from "../manager/controlapi/index.ts";
@@ -47,6 +48,8 @@ export interface SwarmNodeDeps {
   join(addr: string, token: string, availability: "active" | "pause" | "drain"): Promise<JoinedNode>;
   /** The node's description (hostname, platform, resources, engine) as the agent sees it. */
   describeNode(): Promise<NodeDescription>;
+  /** Whether the kernel has IPsec ESP, for encrypted overlays (absent: treated as missing). */
+  espSupported?: EspProbe;
 }
 
 const NOT_IN_SWARM = "This node is not part of a swarm";
@@ -173,6 +176,8 @@ export class SwarmNode implements NodeBackend {
         await runtime.store?.update((tx) => {
           tx.create("clusters", fresh.cluster);
           tx.create("nodes", fresh.node);
+          // SwarmKit creates the ingress network with a new cluster; the allocator gives it a subnet.
+          tx.create("networks", newIngressNetwork(ids, fresh.cluster.CreatedAt ?? ""));
         });
         saveNodeState(this.deps.dataDir, state);
       } catch (err) {
@@ -274,6 +279,7 @@ export class SwarmNode implements NodeBackend {
           clock,
           ids,
           logger: logger.child({ module: "manager/controlapi" }),
+          ...(this.deps.espSupported ? { espSupported: this.deps.espSupported } : {}),
         })
       : undefined;
     this.phase = { kind: "active", state, runtime, ...(control ? { control } : {}) };

@@ -3,7 +3,7 @@
  * `daemon/cluster/nodes.go` over SwarmKit's `controlapi/node.go`. Promotion and demotion only
  * record the desired role here; the manager's membership code acts on the change.
  */
-import type { Node, NodeSpec } from "../../api/index.ts";
+import type { NetworkedNode, Node, NodeSpec } from "../../api/index.ts";
 import { TaskStates } from "../../api/index.ts";
 import { failedPrecondition, internal, invalidArgument, notFound, timestamp } from "../../base/index.ts";
 import type { ReadTx, WriteTx } from "../../store/types.ts";
@@ -62,12 +62,19 @@ export function listNodes(deps: CoreDeps, filters: Filters = {}): Node[] {
           matchesExact(roleOf(n), roles) &&
           matchesExact(membershipOf(n), memberships),
       )
-      .sort((a, b) => (a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0)),
+      .sort((a, b) => (a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0))
+      .map(publicNode),
   );
 }
 
 export function getNode(deps: CoreDeps, input: string): Node {
-  return deps.store.view((tx) => resolveNode(tx, input));
+  return publicNode(deps.store.view((tx) => resolveNode(tx, input)));
+}
+
+/** The allocator's per-node network attachments (load-balancer addresses) are not shown, as in moby. */
+function publicNode(stored: Node): Node {
+  const { Attachments: _attachments, ...rest } = stored as NetworkedNode;
+  return rest;
 }
 
 /** moby's NodeSpecToGRPC: role and availability must be known names (any case). */
