@@ -63,6 +63,9 @@ export class AgentSession implements DispatcherSession {
           task: event.object,
           deleted: event.kind === "delete",
         };
+        // Other nodes' tasks change nothing here: skip them without recomputing.
+        const ours = change.task.NodeID === this.nodeId || mine.has(change.task.ID);
+        if (!ours) continue;
         if (change.deleted || change.task.NodeID !== this.nodeId) mine.delete(change.task.ID);
         else mine.set(change.task.ID, change.task);
         const msg = incrementalAssignment(known, [change], this.nodeId);
