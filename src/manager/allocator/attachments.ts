@@ -10,7 +10,6 @@ import type {
   SwarmNetworkAttachment,
   SwarmNetworkObject,
 } from "../../api/index.ts";
-import type { PassPlan } from "./pass.ts";
 import { networkCopy, nodeOwner, taskHoldsAddresses } from "./rebuild.ts";
 import type { AllocatorState } from "./state.ts";
 
@@ -43,13 +42,20 @@ const sameAttachments = (
       x.Network.ID === b[i]?.Network.ID && (x.Addresses ?? []).join() === (b[i]?.Addresses ?? []).join(),
   );
 
+/** Where planNodes records its decisions (the pass plan's fields). */
+export interface NodePlanSink {
+  nodes: Map<string, SwarmNetworkAttachment[]>;
+  guards: Set<string>;
+  problems: string[];
+}
+
 export function planNodes(
   state: AllocatorState,
   nodes: readonly NetworkedNode[],
   tasks: readonly NetworkedTask[],
   networks: ReadonlyMap<string, SwarmNetworkObject>,
   ingress: SwarmNetworkObject | undefined,
-  plan: PassPlan,
+  plan: NodePlanSink,
 ): void {
   const needs = nodeNetworks(tasks, networks, state);
   for (const node of nodes) {
