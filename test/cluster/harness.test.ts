@@ -215,6 +215,30 @@ describe("a 3-node cluster", () => {
     await cluster.heal();
     assert.ok(await n1.ping(n2.addr));
     assert.equal(await n2.partitioned(), false);
+
+    // one way: a UDP datagram from node 1 reaches node 2 only if node 2 may receive
+    const udp = async (): Promise<string> => {
+      const listen = n2.exec([
+        process.execPath,
+        "-e",
+        "const s = require('dgram').createSocket('udp4'); s.on('message', (m) => { process.stdout.write(m); process.exit(0); });" +
+          "s.bind(9999, () => process.stdout.write('')); setTimeout(() => process.exit(0), 2000);",
+      ]);
+      await new Promise((r) => setTimeout(r, 500));
+      await n1.exec([
+        process.execPath,
+        "-e",
+        `require('dgram').createSocket('udp4').send('hello', 9999, '${n2.addr}', () => process.exit(0));`,
+      ]);
+      return (await listen).stdout;
+    };
+    assert.equal(await udp(), "hello", "UDP from node 1 to node 2");
+    await cluster.partition(2, { direction: "out" });
+    assert.equal(await udp(), "hello", "node 2 still receives");
+    assert.equal(await n2.ping(n1.addr), false, "but cannot send");
+    await cluster.partition(2, { direction: "in" });
+    assert.equal(await udp(), "", "node 2 receives nothing");
+    await cluster.heal(2);
   });
 
   test("killDockerd / startDockerd; crash / boot; freeze / thaw", async () => {

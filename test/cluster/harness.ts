@@ -12,13 +12,14 @@ import { join } from "node:path";
 import { ensureTestImage, startDockerd, TEST_IMAGE } from "../helpers/docker.ts";
 import type { CliResult } from "../helpers/shoal.ts";
 import { type Layout, MAX_NODES, nodeLayout } from "./layout.ts";
-import { claimInstance, setupBridge, setupNodeNetwork } from "./network.ts";
+import { claimInstance, type PartitionDirection, setupBridge, setupNodeNetwork } from "./network.ts";
 import { BINARIES, ClusterNode, type Daemon, tail } from "./node.ts";
 import { type Registry, startRegistry } from "./registry.ts";
 import { must, procCmdline, pssKiB, waitFor } from "./sys.ts";
 import { leftovers, teardownSync } from "./teardown.ts";
 
 export type { CliResult } from "../helpers/shoal.ts";
+export type { PartitionDirection } from "./network.ts";
 export { ClusterNode, type ShoalStartOptions } from "./node.ts";
 export type { Registry } from "./registry.ts";
 export { waitFor } from "./sys.ts";
@@ -334,10 +335,17 @@ export class ClusterHarness {
 
   /**
    * Cuts node `i` off the harness network (nftables drop rules in its netns: in, out and forwarded
-   * traffic through its eth0). With `from`, only traffic between node i and those nodes is dropped.
+   * traffic through its eth0). With `from`, only traffic between node i and those nodes is dropped;
+   * with `direction: "in"` / `"out"` only what node i receives / sends (an asymmetric partition).
    */
-  async partition(i: number, opts: { from?: readonly number[] } = {}): Promise<void> {
-    await this.node(i).partition(opts.from?.map((j) => this.node(j).addr));
+  async partition(
+    i: number,
+    opts: { from?: readonly number[]; direction?: PartitionDirection } = {},
+  ): Promise<void> {
+    await this.node(i).partition(
+      opts.from?.map((j) => this.node(j).addr),
+      opts.direction,
+    );
   }
 
   /** Removes the partition rules of node `i`, or of every node. */

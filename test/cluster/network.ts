@@ -105,20 +105,25 @@ export async function setupNodeNetwork(l: Layout, n: NodeLayout): Promise<void> 
 
 export const PARTITION_TABLE = "shoal_harness_partition";
 
+/** Which traffic of a node a partition drops: both directions (default), only what arrives, only what leaves. */
+export type PartitionDirection = "both" | "in" | "out";
+
 /**
  * nftables rules cutting node `n` off: everything through its eth0 is dropped (in, out, forwarded
- * for its containers), or only traffic to/from `peers` if given. Loopback and the node's own
- * container bridges keep working. Replaces any earlier partition of that node.
+ * for its containers), or only traffic to/from `peers` if given, and only one way with `direction`.
+ * Loopback and the node's own container bridges keep working. Replaces any earlier partition.
  */
-export function partitionRules(peers?: readonly string[]): string {
-  const match = peers && peers.length > 0 ? ` ip saddr { ${peers.join(", ")} }` : "";
-  const matchOut = peers && peers.length > 0 ? ` ip daddr { ${peers.join(", ")} }` : "";
+export function partitionRules(peers?: readonly string[], direction: PartitionDirection = "both"): string {
+  const some = peers && peers.length > 0;
+  const fromPeers = some ? ` ip saddr { ${peers.join(", ")} }` : "";
+  const toPeers = some ? ` ip daddr { ${peers.join(", ")} }` : "";
+  const dropIn = direction !== "out" ? `iifname "eth0"${fromPeers} drop;` : "";
+  const dropOut = direction !== "in" ? `oifname "eth0"${toPeers} drop;` : "";
   return [
     `table inet ${PARTITION_TABLE} {`,
-    `  chain c_in { type filter hook input priority -300; policy accept; iifname "eth0"${match} drop; }`,
-    `  chain c_out { type filter hook output priority -300; policy accept; oifname "eth0"${matchOut} drop; }`,
-    "  chain c_fwd { type filter hook forward priority -300; policy accept;",
-    `    iifname "eth0"${match} drop; oifname "eth0"${matchOut} drop; }`,
+    `  chain c_in { type filter hook input priority -300; policy accept; ${dropIn} }`,
+    `  chain c_out { type filter hook output priority -300; policy accept; ${dropOut} }`,
+    `  chain c_fwd { type filter hook forward priority -300; policy accept; ${dropIn} ${dropOut} }`,
     "}",
   ].join("\n");
 }

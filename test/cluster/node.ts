@@ -11,7 +11,7 @@ import { request } from "node:http";
 import { join, resolve } from "node:path";
 import type { CliResult } from "../helpers/shoal.ts";
 import type { Layout, NodeLayout } from "./layout.ts";
-import { PARTITION_TABLE, partitionRules } from "./network.ts";
+import { PARTITION_TABLE, type PartitionDirection, partitionRules } from "./network.ts";
 import {
   cgroupFrozen,
   cgroupPids,
@@ -294,9 +294,9 @@ export class ClusterNode {
   // ---------- partition ----------
 
   /** Drops all traffic through the node's eth0, or only to/from `peers` (addresses). */
-  async partition(peers?: readonly string[]): Promise<void> {
+  async partition(peers?: readonly string[], direction: PartitionDirection = "both"): Promise<void> {
     await this.heal();
-    await must([...this.nsPrefix(), BINARIES.nft, "-f", "-"], { input: partitionRules(peers) });
+    await must([...this.nsPrefix(), BINARIES.nft, "-f", "-"], { input: partitionRules(peers, direction) });
   }
 
   async heal(): Promise<void> {
