@@ -144,19 +144,23 @@ describe("services on one node with the docker CLI", () => {
   test("a killed container is replaced per the restart policy", async () => {
     const before = containersOf("web");
     hostDocker(["kill", before[0] as string]);
-    await waitFor(
-      "a replacement task running",
-      async () => (await runningTasks("web")) === 5 && !containersOf("web").includes(before[0] as string),
+    const history = await waitFor(
+      "the killed task failed and a replacement runs",
+      async () => {
+        const ps = await ok([
+          "service",
+          "ps",
+          "web",
+          "--format",
+          "{{.DesiredState}} {{.CurrentState}} {{.Error}}",
+        ]);
+        const replaced =
+          (await runningTasks("web")) === 5 && !containersOf("web").includes(before[0] as string);
+        return replaced && /Shutdown Failed .*task: non-zero exit \(137\)/.test(ps) ? ps : undefined;
+      },
       60_000,
     );
-    const history = await ok([
-      "service",
-      "ps",
-      "web",
-      "--format",
-      "{{.DesiredState}} {{.CurrentState}} {{.Error}}",
-    ]);
-    assert.match(history, /Shutdown Failed .*task: non-zero exit \(137\)/);
+    assert.match(history, /Shutdown Failed/);
   });
 
   test("logs: multiplexed with task name prefixes, tail and follow", async () => {
