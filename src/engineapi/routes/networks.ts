@@ -100,7 +100,8 @@ export function registerNetworkRoutes(app: EngineApp, deps: RouteDeps): void {
     }
     const control = deps.backend.control(); // 503 with Swarm's text unless this node is a manager
     const req = jsonBody<NetworkCreateRequest>(request, CREATE_REQUEST);
-    if (req.Name && (await localNameTaken(deps, "1.41", req.Name))) {
+    const predefined = ["bridge", "host", "none", "default"].includes(req.Name ?? "");
+    if (req.Name && !predefined && (await localNameTaken(deps, "1.41", req.Name))) {
       throw alreadyExists(`network with name ${req.Name} already exists`);
     }
     const { ID } = await control.createNetwork(req);
@@ -113,7 +114,8 @@ export function registerNetworkRoutes(app: EngineApp, deps: RouteDeps): void {
     const filters = filtersAsRecord(parseFilters((request.query as Record<string, unknown>).filters));
     const swarm = control.listNetworks(filters);
     const seen = new Set(swarm.map((n) => n.Id));
-    const local = (await localNetworks(deps, request)).filter((n) => !seen.has(n.Id));
+    // dockerd's own swarm (if it is in one) is unrelated to shoal's: only its local networks count.
+    const local = (await localNetworks(deps, request)).filter((n) => !seen.has(n.Id) && n.Scope !== "swarm");
     return sendJson(reply, 200, [...swarm, ...local]);
   });
 
