@@ -23,7 +23,8 @@ interface Schema {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
-const specPath = process.env.SHOAL_API_SPEC ?? join(here, "../../shared/reference/docker-engine-api-v1.41.yaml");
+const specPath =
+  process.env.SHOAL_API_SPEC ?? join(here, "../../shared/reference/docker-engine-api-v1.41.yaml");
 const outPath = join(here, "../src/api/generated/engine.ts");
 
 function refName(ref: string): string {

@@ -1,4 +1,3 @@
-import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { DispatcherConnector, NodeDescription, Task } from "../api/index.ts";
 import { SeededIds, SystemClock, silentLogger } from "../base/index.ts";

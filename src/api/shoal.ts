@@ -3,12 +3,12 @@
  * (job status, rollback states) or where shoal keeps state the API never shows.
  */
 import type {
-  ObjectVersion,
   Node as EngineNode,
   Service as EngineService,
-  Swarm,
   Task as EngineTask,
   TaskState as EngineTaskState,
+  ObjectVersion,
+  Swarm,
 } from "./generated/engine.ts";
 
 /**

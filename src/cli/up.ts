@@ -69,7 +69,7 @@ async function deployDemo(socket: string): Promise<void> {
       ServiceStatus?: { RunningTasks?: number; DesiredTasks?: number };
     }>;
     const demo = services.find((s) => s.Spec?.Name === DEMO_SERVICE)?.ServiceStatus;
-    if (demo && demo.DesiredTasks && demo.RunningTasks === demo.DesiredTasks) {
+    if (demo?.DesiredTasks && demo.RunningTasks === demo.DesiredTasks) {
       say(`${DEMO_SERVICE}: ${demo.RunningTasks}/${demo.DesiredTasks} replicas running`);
       return;
     }
