@@ -176,6 +176,7 @@ describe("secrets and configs with the docker CLI", () => {
   });
 
   test("rotation with service update --secret-rm/--secret-add", async () => {
+    const before = await taskIds("app");
     await ok(["secret", "create", "db_pass_v2", "-"], ROTATED);
     await ok([
       "service",
@@ -193,6 +194,11 @@ describe("secrets and configs with the docker CLI", () => {
     assert.throws(
       () => exec(ctr, ["cat", "/run/secrets/pw"]),
       "the pw reference was removed with --secret-rm",
+    );
+    // The replaced task's container is kept (task history) but its secrets left the host when it
+    // stopped, as moby unmounts them in its container Cleanup.
+    await waitFor("the old task's tmpfs gone", async () =>
+      secretMounts().some((m) => before.some((t) => m.endsWith(t))) ? undefined : true,
     );
     await ok(["secret", "rm", "db_pass"]);
   });

@@ -45,6 +45,7 @@ export class TaskRunner {
   private readonly request: ContainerCreateRequest | undefined;
   private readonly resolveError: string | undefined;
   private unhealthy = false;
+  private payloadFilesReleased = false;
   private dirty = true;
   private wakeUp: (() => void) | undefined;
   private stopped = false;
@@ -115,6 +116,21 @@ export class TaskRunner {
     await this.opts.engine.stopContainer(this.containerName, stopTimeoutSeconds(spec));
     await this.opts.engine.removeContainer(this.containerName);
     if (this.hasPayloadFiles()) await this.opts.files?.remove(this.taskId);
+  }
+
+  /**
+   * A task past running never runs again: its secrets leave the host now, not when its container
+   * is removed (moby unmounts them when the container stops, in `Cleanup`).
+   */
+  private async releasePayloadFiles(): Promise<void> {
+    if (this.payloadFilesReleased || !this.hasPayloadFiles() || !this.opts.files) return;
+    this.payloadFilesReleased = true;
+    try {
+      await this.opts.files.remove(this.taskId);
+    } catch (err) {
+      this.opts.logger.warn({ "task.id": this.taskId, err: messageOf(err) }, "removing secret files failed");
+      this.payloadFilesReleased = false;
+    }
   }
 
   private hasPayloadFiles(): boolean {
@@ -210,6 +226,7 @@ export class TaskRunner {
           // a report that changes nothing would only repeat itself: wait for dockerd instead
           if (this.report(step.status)) this.dirty = true;
           else await this.sleep(this.opts.resyncMs ?? 30_000);
+          if (TaskStates[step.status.State] > TaskStates.running) await this.releasePayloadFiles();
           break;
         case "retry":
           this.report(step.status);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import type { SwarmTask } from "../../api/index.ts";
 import { silentLogger, VirtualClock } from "../../base/index.ts";
-import { FakeExecutor, settle } from "../executor/fake.ts";
+import { FAKE_ENV, FakeExecutor, settle } from "../executor/fake.ts";
 import { materialize, payloadMounts, plannedFiles } from "../executor/payload-files.ts";
 import { MemoryTaskFiles } from "./memory.ts";
 import { AssignedPayloads } from "./payloads.ts";
@@ -135,6 +135,38 @@ describe("the executor writes files for its tasks only and removes them with the
     await executor.assign([], held);
     await executor.stop();
     assert.equal(files.tasks.has("t1"), false);
+  });
+});
+
+describe("a task that ends releases its files before its container is removed (as moby's Cleanup)", () => {
+  test("complete → files gone, container kept", async () => {
+    const files = new MemoryTaskFiles();
+    const clock = new VirtualClock();
+    const executor = new FakeExecutor({
+      clock,
+      nodeId: "n1",
+      logger: silentLogger(),
+      onStatus: () => undefined,
+      files,
+    });
+    const held = new AssignedPayloads();
+    held.apply({
+      kind: "complete",
+      tasks: [],
+      removed: [],
+      secrets: [{ ID: "s1", Name: "one", Data: b64("pw1") }],
+    });
+    const t = task("t2", ["s1"]);
+    t.Spec!.ContainerSpec!.Env = [`${FAKE_ENV}={"runMs":100,"exitCode":0}`];
+    await executor.assign([t], held);
+    await settle();
+    assert.equal(files.tasks.has("t2"), true);
+    clock.advance(200);
+    await settle(50);
+    assert.equal(executor.runner("t2")?.status.State, "complete");
+    assert.equal(files.tasks.has("t2"), false);
+    assert.ok(executor.engine.container("web.1.t2"), "the container stays until its task is deleted");
+    await executor.stop();
   });
 });
 
