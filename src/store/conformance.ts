@@ -59,7 +59,12 @@ const isCode = (code: string) => (err: unknown) => {
 /** No store operation in these tests should take long: a hang fails the test instead of the run. */
 const T = { timeout: 30_000 };
 
-export function storeConformance(name: string, makeHarness: () => Promise<StoreHarness>): void {
+export function storeConformance(
+  name: string,
+  makeHarness: () => Promise<StoreHarness>,
+  /** Whether the backend's data outlives an instance: only then are the two-instance tests registered. */
+  opts: { shared: boolean },
+): void {
   describe(`store conformance: ${name}`, () => {
     let harness: StoreHarness;
     let store: Store;
@@ -286,79 +291,60 @@ export function storeConformance(name: string, makeHarness: () => Promise<StoreH
       });
     });
 
-    sharedTests(() => ({ store, open, harness }));
+    if (opts.shared) sharedTests(() => ({ store, open, harness }));
   });
 }
 
 function sharedTests(ctx: () => { store: Store; open: () => Promise<Store>; harness: StoreHarness }): void {
-  const skip = (fn: () => Promise<void>) => async (t: import("node:test").TestContext) => {
-    if (!ctx().harness.shared) {
-      t.skip("backend data does not outlive an instance");
-      return;
-    }
-    await fn();
-  };
+  test("two instances: a stale version loses, a rerun fn wins", T, async () => {
+    const { store } = ctx();
+    const other = await ctx().open();
+    await store.update((tx) => tx.create("services", svc("cc", "cc", { n: "0" })));
+    await waitFor(() => other.view((tx) => tx.get("services", "cc")) !== undefined);
+    const v = store.view((tx) => tx.get("services", "cc"))!;
+    const results = await Promise.allSettled([
+      store.update((tx) => tx.update("services", { ...v, Spec: { Name: "cc", Labels: { n: "a" } } })),
+      other.update((tx) => tx.update("services", { ...v, Spec: { Name: "cc", Labels: { n: "b" } } })),
+    ]);
+    const ok = results.filter((r) => r.status === "fulfilled");
+    assert.equal(ok.length, 1, JSON.stringify(results));
+    const failed = results.find((r) => r.status === "rejected");
+    assert.ok(failed?.status === "rejected" && failed.reason instanceof SequenceConflictError);
 
-  test(
-    "two instances: a stale version loses, a rerun fn wins",
-    T,
-    skip(async () => {
-      const { store } = ctx();
-      const other = await ctx().open();
-      await store.update((tx) => tx.create("services", svc("cc", "cc", { n: "0" })));
-      await waitFor(() => other.view((tx) => tx.get("services", "cc")) !== undefined);
-      const v = store.view((tx) => tx.get("services", "cc"))!;
-      const results = await Promise.allSettled([
-        store.update((tx) => tx.update("services", { ...v, Spec: { Name: "cc", Labels: { n: "a" } } })),
-        other.update((tx) => tx.update("services", { ...v, Spec: { Name: "cc", Labels: { n: "b" } } })),
-      ]);
-      const ok = results.filter((r) => r.status === "fulfilled");
-      assert.equal(ok.length, 1, JSON.stringify(results));
-      const failed = results.find((r) => r.status === "rejected");
-      assert.ok(failed?.status === "rejected" && failed.reason instanceof SequenceConflictError);
+    // Increments re-read inside fn: every one lands, through reruns on conflict.
+    const inc = (s: Store) =>
+      s.update((tx) => {
+        const cur = tx.get("services", "cc")!;
+        const n = Number(
+          cur.Spec?.Labels?.n === "a" || cur.Spec?.Labels?.n === "b" ? 0 : cur.Spec?.Labels?.n,
+        );
+        tx.update("services", { ...cur, Spec: { Name: "cc", Labels: { n: String(n + 1) } } });
+      });
+    await Promise.all(Array.from({ length: 10 }, (_, i) => inc(i % 2 ? store : other)));
+    await waitFor(() => store.view((tx) => tx.get("services", "cc"))?.Spec?.Labels?.n === "10");
+  });
 
-      // Increments re-read inside fn: every one lands, through reruns on conflict.
-      const inc = (s: Store) =>
-        s.update((tx) => {
-          const cur = tx.get("services", "cc")!;
-          const n = Number(
-            cur.Spec?.Labels?.n === "a" || cur.Spec?.Labels?.n === "b" ? 0 : cur.Spec?.Labels?.n,
-          );
-          tx.update("services", { ...cur, Spec: { Name: "cc", Labels: { n: String(n + 1) } } });
-        });
-      await Promise.all(Array.from({ length: 10 }, (_, i) => inc(i % 2 ? store : other)));
-      await waitFor(() => store.view((tx) => tx.get("services", "cc"))?.Spec?.Labels?.n === "10");
-    }),
-  );
-
-  test(
-    "reopen: state intact, watch from an old revision",
-    T,
-    skip(async () => {
-      const first = await ctx().open();
-      const from = first.revision();
-      await first.update((tx) => tx.create("services", svc("re1", "re1")));
-      await first.update((tx) => tx.create("services", svc("re2", "re2")));
-      const rev = first.revision();
-      await first.close();
-      const again = await ctx().open();
-      assert.ok(again.revision() >= rev);
-      assert.equal(again.view((tx) => tx.get("services", "re2"))?.Version?.Index, rev);
-      const ac = new AbortController();
-      const seen = await take(
-        again.watch({ afterRevision: from, tables: ["services"], signal: ac.signal }),
-        2,
-      );
-      ac.abort();
-      assert.deepEqual(
-        seen.map((e) => [e.kind, e.object.ID, e.revision]),
-        [
-          ["create", "re1", rev - 1],
-          ["create", "re2", rev],
-        ],
-      );
-    }),
-  );
+  test("reopen: state intact, watch from an old revision", T, async () => {
+    const first = await ctx().open();
+    const from = first.revision();
+    await first.update((tx) => tx.create("services", svc("re1", "re1")));
+    await first.update((tx) => tx.create("services", svc("re2", "re2")));
+    const rev = first.revision();
+    await first.close();
+    const again = await ctx().open();
+    assert.ok(again.revision() >= rev);
+    assert.equal(again.view((tx) => tx.get("services", "re2"))?.Version?.Index, rev);
+    const ac = new AbortController();
+    const seen = await take(again.watch({ afterRevision: from, tables: ["services"], signal: ac.signal }), 2);
+    ac.abort();
+    assert.deepEqual(
+      seen.map((e) => [e.kind, e.object.ID, e.revision]),
+      [
+        ["create", "re1", rev - 1],
+        ["create", "re2", rev],
+      ],
+    );
+  });
 }
 
 async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {

@@ -48,18 +48,22 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-storeConformance("etcd", async () => {
-  const prefix = `/shoal-test/${++prefixes}/`;
-  const { admin } = await etcd();
-  return {
-    shared: true,
-    open: () => openStore(prefix),
-    compact: async (store) => {
-      await admin.kv.compact({ revision: store.revision(), physical: true });
-    },
-    dispose: async () => {},
-  };
-});
+storeConformance(
+  "etcd",
+  async () => {
+    const prefix = `/shoal-test/${++prefixes}/`;
+    const { admin } = await etcd();
+    return {
+      shared: true,
+      open: () => openStore(prefix),
+      compact: async (store) => {
+        await admin.kv.compact({ revision: store.revision(), physical: true });
+      },
+      dispose: async () => {},
+    };
+  },
+  { shared: true },
+);
 
 describe("etcd store specifics", () => {
   let store: EtcdStore;
