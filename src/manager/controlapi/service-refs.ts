@@ -18,7 +18,7 @@ type Port = NonNullable<NonNullable<ServiceSpec["EndpointSpec"]>["Ports"]>[numbe
 export function resolveNetworkTargets(tx: ReadTx, spec: ServiceSpec): void {
   const attachments = spec.TaskTemplate?.Networks ?? [];
   if (attachments.length === 0) return;
-  const networks = tx.list("networks");
+  const networks = tx.list("networks").filter((n) => !n.PendingDelete); // removed, awaiting its tasks
   for (const a of attachments) {
     const net = resolveObject("network", a.Target ?? "", networks, (n) => [n.Spec.Name]);
     a.Target = net.ID;
