@@ -73,6 +73,15 @@ export function refuseAutolock(spec: SwarmSpec): void {
   if (spec.EncryptionConfig?.AutoLockManagers) throw notImplemented("autolock (--autolock)");
 }
 
+/** Root CA rotation and external CAs are not built yet: refuse them rather than ignore them. */
+export function refuseCARotation(next: SwarmSpec, current: SwarmSpec | undefined): void {
+  const ca = next.CAConfig ?? {};
+  if (ca.SigningCACert || ca.SigningCAKey || (ca.ForceRotate ?? 0) !== (current?.CAConfig?.ForceRotate ?? 0)) {
+    throw notImplemented("root CA rotation (swarm ca --rotate)");
+  }
+  if ((ca.ExternalCAs?.length ?? 0) > 0) throw notImplemented("external CAs (--external-ca)");
+}
+
 export class ControlApiImpl implements ControlApi {
   constructor(private readonly deps: ControlDeps) {}
 
@@ -85,6 +94,7 @@ export class ControlApiImpl implements ControlApi {
     validateSwarmSpec(spec);
     refuseAutolock(spec);
     if (flags.rotateManagerUnlockKey) throw notImplemented("unlock key rotation (autolock)");
+    refuseCARotation(spec, currentCluster(this.deps.store).Spec);
     const { store, clock, ids } = this.deps;
     await store.update((tx) => {
       const cluster = tx.list("clusters")[0];
