@@ -18,6 +18,11 @@ export interface EtcdMemberConfig {
   /** Address other members reach this one at (advertised peer URL). */
   peerAdvertiseAddress: string;
   /**
+   * Mutual TLS between members (peer URLs become https). Without it peers speak plain http, which
+   * is only acceptable on loopback (single-member tests).
+   */
+  peerTls?: EtcdPeerTls;
+  /**
    * The `--initial-cluster` value (`name=url,...`) for joining an existing cluster; default: this
    * member alone.
    */
@@ -43,6 +48,19 @@ export interface EtcdMemberConfig {
    * daemon leaves no member holding the data directory's lock.
    */
   dieWithParent: boolean;
+}
+
+/** Files etcd reads for peer TLS; it re-reads them on every handshake, so renewals need no restart. */
+export interface EtcdPeerTls {
+  certFile: string;
+  keyFile: string;
+  /** The only trust anchor for peers (shoal's root CA). */
+  trustedCAFile: string;
+  /**
+   * A name every peer certificate must carry (SAN or CN): shoal passes `swarm-manager`, so a
+   * worker's certificate from the same CA is refused as a peer.
+   */
+  allowedHostname?: string;
 }
 
 export const defaultEtcdMemberConfig = (name: string, dataDir: string): EtcdMemberConfig => ({
@@ -89,16 +107,38 @@ export function validateEtcdMemberConfig(c: EtcdMemberConfig): EtcdMemberConfig 
 /** Where etcd keeps its data for a given shoal data directory. */
 export const etcdDataDir = (c: Pick<EtcdMemberConfig, "dataDir">): string => join(c.dataDir, "etcd");
 
+/** An IPv6 literal goes in brackets inside a URL. */
+const urlHost = (addr: string): string => (addr.includes(":") ? `[${addr}]` : addr);
+
+/** The URL other members reach this one at. */
+export function peerUrlOf(
+  c: Pick<EtcdMemberConfig, "peerAdvertiseAddress" | "peerPort" | "peerTls">,
+): string {
+  return `${c.peerTls ? "https" : "http"}://${urlHost(c.peerAdvertiseAddress)}:${c.peerPort}`;
+}
+
+function peerTlsArgs(tls: EtcdPeerTls | undefined): string[] {
+  if (!tls) return [];
+  return [
+    `--peer-cert-file=${tls.certFile}`,
+    `--peer-key-file=${tls.keyFile}`,
+    `--peer-trusted-ca-file=${tls.trustedCAFile}`,
+    "--peer-client-cert-auth",
+    ...(tls.allowedHostname ? [`--peer-cert-allowed-hostname=${tls.allowedHostname}`] : []),
+  ];
+}
+
 /** The etcd command line for a config whose ports are resolved. */
 export function etcdArgs(c: EtcdMemberConfig): string[] {
   const clientUrl = `http://127.0.0.1:${c.clientPort}`;
-  const peerUrl = `http://${c.peerAdvertiseAddress}:${c.peerPort}`;
+  const peerUrl = peerUrlOf(c);
+  const scheme = c.peerTls ? "https" : "http";
   return [
     `--name=${c.name}`,
     `--data-dir=${etcdDataDir(c)}`,
     `--listen-client-urls=${clientUrl}`,
     `--advertise-client-urls=${clientUrl}`,
-    `--listen-peer-urls=http://${c.peerListenAddress}:${c.peerPort}`,
+    `--listen-peer-urls=${scheme}://${urlHost(c.peerListenAddress)}:${c.peerPort}`,
     `--initial-advertise-peer-urls=${peerUrl}`,
     `--initial-cluster=${c.initialCluster ?? `${c.name}=${peerUrl}`}`,
     `--initial-cluster-state=${c.initialClusterState}`,
@@ -112,5 +152,6 @@ export function etcdArgs(c: EtcdMemberConfig): string[] {
     `--election-timeout=${c.electionTimeoutMs}`,
     "--logger=zap",
     "--log-outputs=stderr",
+    ...peerTlsArgs(c.peerTls),
   ];
 }

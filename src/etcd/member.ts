@@ -16,7 +16,13 @@ import {
   SystemClock,
   unavailable,
 } from "../base/index.ts";
-import { type EtcdMemberConfig, etcdArgs, etcdDataDir, validateEtcdMemberConfig } from "./config.ts";
+import {
+  type EtcdMemberConfig,
+  etcdArgs,
+  etcdDataDir,
+  peerUrlOf,
+  validateEtcdMemberConfig,
+} from "./config.ts";
 
 const SETPRIV = "/usr/bin/setpriv";
 
@@ -45,7 +51,7 @@ export class EtcdMember {
   }
 
   get peerUrl(): string {
-    return `http://${this.config.peerAdvertiseAddress}:${this.config.peerPort}`;
+    return peerUrlOf(this.config);
   }
 
   get dataDir(): string {
