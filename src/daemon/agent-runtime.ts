@@ -33,6 +33,7 @@ export async function startAgentRuntime(
   const logger = deps.logger.child({ module: "agent" });
   let report: Agent["reportStatus"] = () => undefined;
   const engine = new DockerEngine({ socketPath: deps.dockerSocket });
+  const files = new TmpfsTaskFiles();
   const executor = new Executor({
     engine,
     nodeId: deps.nodeId,
@@ -40,7 +41,7 @@ export async function startAgentRuntime(
     logger: logger.child({ module: "agent/executor" }),
     onStatus: (taskId, status) => report({ taskId, status }),
     // secrets and configs: a tmpfs per task under /run/shoal/secrets (agent/secrets)
-    files: new TmpfsTaskFiles(),
+    files,
   });
   await executor.adopt();
   const taskLogs = (taskId: string, opts: TaskLogOptions, signal: AbortSignal) =>
@@ -64,17 +65,25 @@ export async function startAgentRuntime(
       ac.abort();
       await running;
       await executor.stop();
-      if (opts?.leaving) await removeTaskContainers(engine, deps.nodeId, logger);
+      if (opts?.leaving) await removeTaskContainers(engine, files, deps.nodeId, logger);
     },
   };
 }
 
-/** `swarm leave` removes the node's task containers (moby's Leave does the same). */
-async function removeTaskContainers(engine: DockerEngine, nodeId: string, logger: Logger): Promise<void> {
+/** `swarm leave` removes the node's task containers (moby's Leave does the same) and their secrets. */
+async function removeTaskContainers(
+  engine: DockerEngine,
+  files: TmpfsTaskFiles,
+  nodeId: string,
+  logger: Logger,
+): Promise<void> {
   for (const c of await engine.listTaskContainers({ nodeId })) {
     await engine
       .removeContainer(c.id)
       .catch((err: unknown) => logger.warn({ err, container: c.id }, "remove failed"));
+    await files
+      .remove(c.taskId)
+      .catch((err: unknown) => logger.warn({ err, "task.id": c.taskId }, "removing secret files failed"));
   }
 }
 

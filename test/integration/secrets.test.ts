@@ -243,4 +243,16 @@ describe("secrets and configs with the docker CLI", () => {
       assert.equal(daemon.log().includes(needle), false, `${needle} in the daemon log`);
     }
   });
+
+  test("swarm leave removes the task containers and their secrets tmpfs", async () => {
+    await ok(["secret", "create", "last", "-"], "bye");
+    await ok(["service", "create", "--name", "last", "--secret", "last", "busybox:local", "sleep", "100000"]);
+    const tasks = await taskIds("last");
+    assert.ok(secretMounts().some((m) => tasks.some((t) => m.endsWith(t))));
+    await ok(["swarm", "leave", "--force"]);
+    assert.deepEqual(
+      secretMounts().filter((m) => tasks.some((t) => m.endsWith(t))),
+      [],
+    );
+  });
 });
