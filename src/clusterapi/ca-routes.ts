@@ -4,6 +4,7 @@
  * (authenticated by the current certificate; the role comes from the store).
  */
 import type { ServerHttp2Stream } from "node:http2";
+import { isIP } from "node:net";
 import type { Ids, Logger } from "../base/index.ts";
 import { invalidArgument, notFound, ShoalError } from "../base/index.ts";
 import type { NodeIdentity, NodeRole } from "../ca/index.ts";
@@ -49,7 +50,7 @@ export async function handleIssue(stream: ServerHttp2Stream, deps: CaRouteDeps):
   const clusterId = deps.security.clusterId();
   for (let attempt = 1; ; attempt++) {
     const nodeId = deps.ids.newId();
-    const certificate = await deps.authority.sign(csr, { nodeId, role, clusterId });
+    const certificate = await deps.authority.sign(csr, { nodeId, role, clusterId, ...sans(role, req) });
     try {
       await deps.registry.createNode({ nodeId, role, availability: availability as NewAvailability });
     } catch (err) {
@@ -66,6 +67,16 @@ export async function handleIssue(stream: ServerHttp2Stream, deps: CaRouteDeps):
 
 type NewAvailability = (typeof AVAILABILITIES)[number];
 
+/**
+ * A manager's certificate names its advertise address as an IP SAN: etcd's peer TLS verifies the
+ * server by it and checks a client's source address against it. Workers get none (they never
+ * speak to etcd), so a worker cannot obtain a certificate naming an address.
+ */
+function sans(role: NodeRole, req: Record<string, unknown>): { ips?: string[] } {
+  const addr = optStr(req, "advertiseAddr");
+  return role === "manager" && addr && isIP(addr) ? { ips: [addr] } : {};
+}
+
 export async function handleRenew(
   stream: ServerHttp2Stream,
   peer: NodeIdentity,
@@ -79,6 +90,7 @@ export async function handleRenew(
     nodeId: peer.nodeId,
     role,
     clusterId: deps.security.clusterId(),
+    ...sans(role, req),
   });
   await deps.registry.certificateIssued(peer.nodeId, certificate);
   deps.logger.info({ "node.id": peer.nodeId, role }, "certificate renewed");

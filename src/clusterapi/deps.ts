@@ -43,3 +43,14 @@ export interface NodeRegistry {
   /** Optional: a session was opened from this address (Swarm stores it in Status.Addr). */
   sessionOpened?(nodeId: string, remoteAddress: string | undefined): void;
 }
+
+/** Manager membership, as the manager-only routes need it (the daemon implements it over etcd). */
+export interface ManagerMembership {
+  /** Cluster API addresses (host:port) of the managers, reachable ones first. */
+  managerAddrs(): string[];
+  /**
+   * Makes the node (already a manager in the store) an etcd member: records its address, adds the
+   * member, and answers the `--initial-cluster` value it must start with.
+   */
+  addManager(nodeId: string, peerUrl: string, addr: string): Promise<{ initialCluster: string }>;
+}

@@ -7,9 +7,15 @@
 export { localAuthority } from "./authority.ts";
 export type { ClientTls } from "./client.ts";
 export { ClusterApiClient } from "./client.ts";
-export type { CertificateAuthority, ClusterSecurity, NewNode, NodeRegistry } from "./deps.ts";
+export type {
+  CertificateAuthority,
+  ClusterSecurity,
+  ManagerMembership,
+  NewNode,
+  NodeRegistry,
+} from "./deps.ts";
 export type { JoinOptions, JoinResult, RenewOptions } from "./join.ts";
-export { fetchRootCA, joinCluster, renewCertificate } from "./join.ts";
+export { fetchRootCA, joinCluster, joinEtcdCluster, renewCertificate } from "./join.ts";
 export { RemoteLogClient } from "./log-client.ts";
 export type { LogPublisher } from "./log-hub.ts";
 export { LogHub } from "./log-hub.ts";

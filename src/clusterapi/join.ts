@@ -19,7 +19,7 @@ import {
   verifyNodeCertificate,
 } from "../ca/index.ts";
 import { ClusterApiClient } from "./client.ts";
-import { type IssueRequest, PATHS } from "./protocol.ts";
+import { type EtcdJoinRequest, type IssueRequest, PATHS, type RenewRequest } from "./protocol.ts";
 import { asObject, str } from "./wire.ts";
 
 export interface JoinOptions {
@@ -27,6 +27,8 @@ export interface JoinOptions {
   addr: string;
   token: string;
   availability?: "active" | "pause" | "drain";
+  /** The joiner's advertise address (a manager's certificate names it for etcd's peer TLS). */
+  advertiseAddr?: string;
   clock: Clock;
   timeoutMs?: number;
 }
@@ -68,6 +70,7 @@ export async function joinCluster(options: JoinOptions): Promise<JoinResult> {
   try {
     const request: IssueRequest = { token: options.token, csr: csrPem };
     if (options.availability) request.availability = options.availability;
+    if (options.advertiseAddr) request.advertiseAddr = options.advertiseAddr;
     const reply = asObject(await client.call(PATHS.issue, request), "issue reply");
     const certPem = str(reply, "certificate");
     const who = await verifyNodeCertificate(certPem, rootCAPem, options.clock.now());
@@ -86,6 +89,8 @@ export async function joinCluster(options: JoinOptions): Promise<JoinResult> {
 export interface RenewOptions {
   addr: string;
   credentials: NodeCredentials;
+  /** As in JoinOptions: kept as an IP SAN while the node is a manager. */
+  advertiseAddr?: string;
   clock: Clock;
   timeoutMs?: number;
 }
@@ -108,7 +113,9 @@ export async function renewCertificate(options: RenewOptions): Promise<JoinResul
     options.timeoutMs,
   );
   try {
-    const reply = asObject(await client.call(PATHS.renew, { csr: csrPem }), "renew reply");
+    const request: RenewRequest = { csr: csrPem };
+    if (options.advertiseAddr) request.advertiseAddr = options.advertiseAddr;
+    const reply = asObject(await client.call(PATHS.renew, request), "renew reply");
     const certPem = str(reply, "certificate");
     const rootCAPem = str(reply, "rootCA");
     // The reply came over TLS verified against the root we trust, so its root is authentic; after
@@ -123,6 +130,31 @@ export async function renewCertificate(options: RenewOptions): Promise<JoinResul
       clusterId: who.clusterId,
       credentials: { certPem, keyPem, rootCAPem },
     };
+  } finally {
+    client.close();
+  }
+}
+
+/** Clients for manager-only calls: TLS verified against the root, the node's certificate presented. */
+function managerClient(addr: string, credentials: NodeCredentials, timeoutMs?: number): ClusterApiClient {
+  const { rootCAPem, certPem, keyPem } = credentials;
+  return new ClusterApiClient(addr, { rootCAPem, certPem, keyPem, servername: MANAGER_OU }, timeoutMs);
+}
+
+/**
+ * A new manager asks an existing one to add its etcd member; answers the `--initial-cluster` value.
+ * The call waits for etcd (which refuses changes for a few seconds after a member joined), hence
+ * the longer deadline.
+ */
+export async function joinEtcdCluster(
+  addr: string,
+  credentials: NodeCredentials,
+  request: EtcdJoinRequest,
+  timeoutMs = 30_000,
+): Promise<string> {
+  const client = managerClient(addr, credentials, timeoutMs);
+  try {
+    return str(asObject(await client.call(PATHS.etcdJoin, request), "etcd join reply"), "initialCluster");
   } finally {
     client.close();
   }

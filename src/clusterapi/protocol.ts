@@ -23,6 +23,8 @@ export const PATHS = {
   status: "/shoal.cluster.v1/dispatcher/status",
   logsPublish: "/shoal.cluster.v1/logs/publish",
   logsSubscribe: "/shoal.cluster.v1/logs/subscribe",
+  etcdJoin: "/shoal.cluster.v1/etcd/join",
+  managers: "/shoal.cluster.v1/managers",
 } as const;
 export type ApiPath = (typeof PATHS)[keyof typeof PATHS];
 
@@ -36,6 +38,8 @@ export const ROUTE_ROLES: Record<ApiPath, readonly NodeRole[] | undefined> = {
   [PATHS.status]: ["worker", "manager"],
   [PATHS.logsPublish]: ["worker", "manager"],
   [PATHS.logsSubscribe]: ["manager"],
+  [PATHS.etcdJoin]: ["manager"],
+  [PATHS.managers]: ["worker", "manager"],
 };
 
 export interface WireError {
@@ -51,6 +55,11 @@ export interface IssueRequest {
   token: string;
   csr: string;
   availability?: "active" | "pause" | "drain";
+  /**
+   * The node's advertise address: a manager's certificate carries it as an IP SAN, which etcd's
+   * peer TLS checks (ignored for workers and for values that are not IP addresses).
+   */
+  advertiseAddr?: string;
 }
 
 export interface IssueResponse {
@@ -63,12 +72,32 @@ export interface IssueResponse {
 
 export interface RenewRequest {
   csr: string;
+  /** As in IssueRequest. */
+  advertiseAddr?: string;
 }
 
 export interface RenewResponse {
   role: NodeRole;
   certificate: string;
   rootCA: string;
+}
+
+/** A new manager asks to become an etcd member; its name is its certificate's node ID. */
+export interface EtcdJoinRequest {
+  /** The URL other members will reach its etcd member at (https, its advertise address). */
+  peerUrl: string;
+  /** Its cluster API address, host:port (recorded as ManagerStatus.Addr). */
+  addr: string;
+}
+
+export interface EtcdJoinResponse {
+  /** The `--initial-cluster` value to start the new member with (state "existing"). */
+  initialCluster: string;
+}
+
+/** The cluster API addresses (host:port) of the cluster's managers; a worker's failover list. */
+export interface ManagersResponse {
+  managers: string[];
 }
 
 export interface SessionRequest {

@@ -33,6 +33,11 @@ export interface RemoteDispatcherOptions {
   credentials: () => NodeCredentials;
   /** Answers the managers' log subscriptions; without one they fail with Unavailable. */
   logSource?: TaskLogSource;
+  /**
+   * Told the cluster's manager addresses each time a session opens (asked of the manager that
+   * took the session), so the node's failover list follows promotions, demotions and new managers.
+   */
+  onManagers?: (addrs: string[]) => void;
   logger: Logger;
   callTimeoutMs?: number;
 }
@@ -60,11 +65,26 @@ export class RemoteDispatcherConnector implements DispatcherConnector {
         | undefined;
       if (first?.type !== "session") throw unavailable("dispatcher session did not start");
       const info = { sessionId: first.sessionId, heartbeatPeriodMs: first.heartbeatPeriodMs };
+      this.refreshManagers(client);
       return new RemoteSession(info, client, stream, messages, this.options);
     } catch (err) {
       client.close();
       throw err;
     }
+  }
+
+  /** Best effort: a failure keeps the list the node has. */
+  private refreshManagers(client: ClusterApiClient): void {
+    const { onManagers, logger } = this.options;
+    if (!onManagers) return;
+    void client
+      .call(PATHS.managers, {})
+      .then((reply) => {
+        const managers = (reply as { managers?: unknown }).managers;
+        if (Array.isArray(managers) && managers.every((m) => typeof m === "string") && managers.length > 0)
+          onManagers(managers);
+      })
+      .catch((err: unknown) => logger.debug({ err }, "could not refresh the manager list"));
   }
 }
 

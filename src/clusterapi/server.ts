@@ -18,11 +18,17 @@ import { asShoalError, notFound, ShoalError } from "../base/index.ts";
 import type { NodeCredentials, NodeIdentity } from "../ca/index.ts";
 import { authorizeNode } from "../ca/index.ts";
 import { type CaRouteDeps, handleIssue, handleRenew, handleRootCA } from "./ca-routes.ts";
-import type { CertificateAuthority, ClusterSecurity, NodeRegistry } from "./deps.ts";
+import type { CertificateAuthority, ClusterSecurity, ManagerMembership, NodeRegistry } from "./deps.ts";
 import type { LogHub } from "./log-hub.ts";
-import { type ApiPath, PATHS, ROUTE_ROLES } from "./protocol.ts";
+import {
+  type ApiPath,
+  type EtcdJoinResponse,
+  type ManagersResponse,
+  PATHS,
+  ROUTE_ROLES,
+} from "./protocol.ts";
 import { SessionRoutes } from "./session-routes.ts";
-import { pathOf, peerIdentity, sendError } from "./wire.ts";
+import { pathOf, peerIdentity, readJsonBody, sendError, sendJson, str } from "./wire.ts";
 
 export interface ClusterApiServerDeps {
   /** This manager's own node certificate, key and trust root. */
@@ -33,6 +39,8 @@ export interface ClusterApiServerDeps {
   /** Serves agents' sessions (the manager's Dispatcher). */
   dispatcher: DispatcherConnector;
   logs: LogHub;
+  /** Manager membership (etcd join, manager list); without it those routes are NotImplemented. */
+  membership?: ManagerMembership;
   ids: Ids;
   logger: Logger;
 }
@@ -130,7 +138,33 @@ export class ClusterApiServer {
         return this.routes.publishLogs(stream, peer);
       case PATHS.logsSubscribe:
         return this.routes.subscribeLogs(stream);
+      case PATHS.etcdJoin:
+        return this.etcdJoin(stream, peer);
+      case PATHS.managers:
+        return this.managers(stream);
     }
+  }
+
+  private membership(): ManagerMembership {
+    const m = this.deps.membership;
+    if (!m) throw new ShoalError("NotImplemented", "this manager does not manage memberships");
+    return m;
+  }
+
+  /** The peer is a manager by its certificate; its etcd member's name is its node ID. */
+  private async etcdJoin(stream: ServerHttp2Stream, peer: NodeIdentity): Promise<void> {
+    const req = await readJsonBody(stream);
+    const res: EtcdJoinResponse = await this.membership().addManager(
+      peer.nodeId,
+      str(req, "peerUrl"),
+      str(req, "addr"),
+    );
+    sendJson(stream, res);
+  }
+
+  private managers(stream: ServerHttp2Stream): void {
+    const res: ManagersResponse = { managers: this.membership().managerAddrs() };
+    sendJson(stream, res);
   }
 
   private authorize(stream: ServerHttp2Stream, path: ApiPath): NodeIdentity {
