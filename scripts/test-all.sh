@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== static checks"
 npx tsc --noEmit -p tsconfig.json
-npx biome check src test bench scripts
+npx biome check
 npx depcruise src --config .dependency-cruiser.cjs
 npx tsx scripts/gen-api-types.ts --check
 echo "== tests"

@@ -76,7 +76,11 @@ export function refuseAutolock(spec: SwarmSpec): void {
 /** Root CA rotation and external CAs are not built yet: refuse them rather than ignore them. */
 export function refuseCARotation(next: SwarmSpec, current: SwarmSpec | undefined): void {
   const ca = next.CAConfig ?? {};
-  if (ca.SigningCACert || ca.SigningCAKey || (ca.ForceRotate ?? 0) !== (current?.CAConfig?.ForceRotate ?? 0)) {
+  if (
+    ca.SigningCACert ||
+    ca.SigningCAKey ||
+    (ca.ForceRotate ?? 0) !== (current?.CAConfig?.ForceRotate ?? 0)
+  ) {
     throw notImplemented("root CA rotation (swarm ca --rotate)");
   }
   if ((ca.ExternalCAs?.length ?? 0) > 0) throw notImplemented("external CAs (--external-ca)");
