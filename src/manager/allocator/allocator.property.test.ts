@@ -179,6 +179,49 @@ test("no resource is handed out twice; the store holds exactly what the allocato
   );
 });
 
+test("two allocators racing from one snapshot never hand anything out twice", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(op, { minLength: 1, maxLength: 30 }),
+      fc.array(fc.boolean(), { minLength: 30, maxLength: 30 }),
+      async (ops, order) => {
+        const store = new MemoryStore();
+        await store.update((tx) => {
+          tx.create("clusters", { ID: "c", DefaultAddrPool: ["10.0.0.0/24"], SubnetSize: 28 } as Cluster);
+          tx.create("networks", makeIngress());
+          for (const n of [0, 1]) tx.create("nodes", makeNode(`n${n}`));
+        });
+        for (const [seq, o] of ops.entries()) {
+          await store.update((tx) => apply(tx, o, seq));
+          const snap = readSnapshot(store);
+          const config = allocatorConfig(snap.pool, snap.subnetSize);
+          // Different cursors: the two would pick different free IDs where they can.
+          const a = planPass(snap, rebuildState(snap, config), "a");
+          const b = planPass(
+            snap,
+            rebuildState(
+              snap,
+              config,
+              new Map([
+                ["vni", 5000],
+                ["port/tcp", 31000],
+              ]),
+            ),
+            "b",
+          );
+          const [first, second] = order[seq] ? [a, b] : [b, a];
+          await commitPlan(store, snap, first);
+          await commitPlan(store, snap, second).catch((err: Error) =>
+            assert.match(String(err.cause), /changed under this pass/),
+          );
+          assert.deepEqual(duplicates(readSnapshot(store)), []);
+        }
+      },
+    ),
+    { numRuns: 40 },
+  );
+});
+
 test("released resources are handed out again: ports and addresses of a deleted service", async () => {
   await fc.assert(
     fc.asyncProperty(fc.integer({ min: 1, max: 12 }), async (n) => {
