@@ -5,75 +5,16 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { FakeEngine } from "../../src/agent/executor/fake.ts";
-import { Executor } from "../../src/agent/executor/index.ts";
-import { Agent } from "../../src/agent/index.ts";
 import type { ServiceSpec, SwarmService, Task } from "../../src/api/index.ts";
-import { MemoryLogger, RandomIds, SystemClock } from "../../src/base/index.ts";
-import { ControlApiImpl } from "../../src/manager/controlapi/index.ts";
-import { Manager, soleLeadership } from "../../src/manager/index.ts";
-import { MemoryStore } from "../../src/store/memory.ts";
+import { SimNode, until } from "./harness.ts";
 
-const NODE = "node1aaaaaaaaaaaaaaaaaaaaa";
 const MS = 1_000_000;
 
-async function until<T>(what: string, probe: () => T | undefined | false, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < end) {
-    const v = probe();
-    if (v) return v;
-    last = v;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
-}
-
 describe("rolling updates: manager + agent + executor on a fake engine", () => {
-  const store = new MemoryStore();
-  const clock = new SystemClock();
-  const ids = new RandomIds();
-  const logger = new MemoryLogger();
-  const control = new ControlApiImpl({ store, clock, ids, logger });
-  const engine = new FakeEngine({
-    clock,
-    description: { Hostname: "sim1", Resources: { NanoCPUs: 4e9, MemoryBytes: 8 * 2 ** 30 } },
-  });
-  const ac = new AbortController();
-  let running: Promise<unknown> | undefined;
-
-  before(async () => {
-    await store.update((tx) => {
-      tx.create("clusters", {
-        ID: "cluster1",
-        Spec: { Name: "default", Orchestration: { TaskHistoryRetentionLimit: 5 } },
-      });
-      tx.create("nodes", {
-        ID: NODE,
-        Spec: { Role: "manager", Availability: "active" },
-        Status: { State: "unknown" },
-        Description: { Hostname: "sim1" },
-      });
-    });
-    const manager = new Manager({ store, clock, ids, logger, leadership: soleLeadership });
-    let report: Agent["reportStatus"] = () => undefined;
-    const executor = new Executor({
-      engine,
-      nodeId: NODE,
-      clock,
-      logger,
-      onStatus: (taskId, status) => report({ taskId, status }),
-    });
-    const agent = new Agent({ nodeId: NODE, connector: manager.dispatcher, executor, clock, logger });
-    report = agent.reportStatus;
-    running = Promise.all([manager.run(ac.signal), agent.run(ac.signal)]);
-  });
-
-  after(async () => {
-    ac.abort();
-    await running;
-    if (process.exitCode) for (const l of logger.lines.slice(-80)) console.error(JSON.stringify(l));
-  });
+  const sim = new SimNode();
+  const { store, control } = sim;
+  before(() => sim.start());
+  after(() => sim.stop(80));
 
   const tasksOf = (serviceId: string): Task[] => store.view((tx) => tx.lookup("tasks", "service", serviceId));
   const runningOf = (serviceId: string) => tasksOf(serviceId).filter((t) => t.Status?.State === "running");
