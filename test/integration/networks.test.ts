@@ -281,6 +281,45 @@ describe("overlay networks with the docker CLI", () => {
     );
   });
 
+  test("a restarted daemon keeps every allocation and hands out nothing twice", async () => {
+    const before = { web: await endpointOf("web"), backend: await inspectNetwork("backend") };
+    await daemon.kill("SIGKILL");
+    await daemon.start();
+    const web = await waitFor(
+      "the manager back",
+      async () => {
+        const res = await daemon.docker(["service", "inspect", "web", "--format", "{{json .Endpoint}}"]);
+        return res.code === 0 ? (JSON.parse(res.stdout) as Endpoint) : undefined;
+      },
+      60_000,
+    );
+    assert.deepEqual(web, before.web);
+    assert.deepEqual(await inspectNetwork("backend"), before.backend);
+    // New allocations after the restart avoid what the store says is taken.
+    await ok([
+      "service",
+      "create",
+      "-d",
+      "--name",
+      "api",
+      "--network",
+      "backend",
+      "-p",
+      "82",
+      "busybox:local",
+      "sleep",
+      "100000",
+    ]);
+    const api = await waitFor("api allocated", async () => {
+      const e = await endpointOf("api");
+      return e.VirtualIPs?.length === 2 ? e : undefined;
+    });
+    assert.equal(api.Ports?.[0]?.PublishedPort, 30001);
+    const taken = new Set(before.web.VirtualIPs?.map((v) => v.Addr));
+    for (const v of api.VirtualIPs ?? []) assert.ok(!taken.has(v.Addr), `${v.Addr} handed out twice`);
+    await ok(["service", "rm", "api"]);
+  });
+
   test("network rm while a service uses it is refused; after service rm it succeeds", async () => {
     const backendId = (await inspectNetwork("backend"))?.Id ?? "";
     const err = await fails(["network", "rm", "backend"]);
