@@ -3,7 +3,8 @@
  * decides per request who answers it.
  *
  * - Routes shoal owns (`routes/owned.ts`: `/_ping`, `/version`, `/info`, `/swarm*`, `/nodes*`,
- *   `/services*`, `/tasks*`, `/secrets*`, `/configs*`, `/shoal/*`, `POST /networks/create`) go to
+ *   `/services*`, `/tasks*`, `/secrets*`, `/configs*`, `/shoal/*`, `POST /networks/create`,
+ *   `GET /networks`, `GET|DELETE /networks/{id}`: routes/networks.ts forwards local ones) go to
  *   fastify, with the `/v1.NN` prefix stripped (the version is checked in an onRequest hook).
  * - Everything else is proxied byte-for-byte to the local dockerd (`proxy/http.ts`), and upgraded
  *   (hijacked) connections are spliced as raw sockets (`proxy/hijack.ts`).
