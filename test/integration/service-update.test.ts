@@ -165,7 +165,12 @@ describe("service update with the docker CLI", () => {
       "rollback",
       SVC,
     ]);
-    assert.match(res.stdout, /rollback: update rolled back due to failure or early termination of task \w+/);
+    // The CLI prints the rollback_started message only if one of its 200 ms polls lands while the
+    // rollback runs; on a loaded machine it may see only the completion.
+    assert.match(
+      res.stdout,
+      /rollback: (update rolled back due to failure or early termination of task \w+|rollback completed)/,
+    );
     let s = await updateStatus();
     for (let i = 0; i < 100 && s.State !== "rollback_completed"; i++) {
       await new Promise((r) => setTimeout(r, 100));
