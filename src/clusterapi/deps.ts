@@ -50,7 +50,11 @@ export interface ManagerMembership {
   managerAddrs(): string[];
   /**
    * Makes the node (already a manager in the store) an etcd member: records its address, adds the
-   * member, and answers the `--initial-cluster` value it must start with.
+   * member, and answers the `--initial-cluster` value it must start with and the data key (base64).
    */
-  addManager(nodeId: string, peerUrl: string, addr: string): Promise<{ initialCluster: string }>;
+  addManager(
+    nodeId: string,
+    peerUrl: string,
+    addr: string,
+  ): Promise<{ initialCluster: string; dataKey: string }>;
 }

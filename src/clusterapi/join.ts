@@ -19,7 +19,13 @@ import {
   verifyNodeCertificate,
 } from "../ca/index.ts";
 import { ClusterApiClient } from "./client.ts";
-import { type EtcdJoinRequest, type IssueRequest, PATHS, type RenewRequest } from "./protocol.ts";
+import {
+  type EtcdJoinRequest,
+  type EtcdJoinResponse,
+  type IssueRequest,
+  PATHS,
+  type RenewRequest,
+} from "./protocol.ts";
 import { asObject, str } from "./wire.ts";
 
 export interface JoinOptions {
@@ -151,10 +157,11 @@ export async function joinEtcdCluster(
   credentials: NodeCredentials,
   request: EtcdJoinRequest,
   timeoutMs = 30_000,
-): Promise<string> {
+): Promise<EtcdJoinResponse> {
   const client = managerClient(addr, credentials, timeoutMs);
   try {
-    return str(asObject(await client.call(PATHS.etcdJoin, request), "etcd join reply"), "initialCluster");
+    const reply = asObject(await client.call(PATHS.etcdJoin, request), "etcd join reply");
+    return { initialCluster: str(reply, "initialCluster"), dataKey: str(reply, "dataKey") };
   } finally {
     client.close();
   }

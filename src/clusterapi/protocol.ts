@@ -93,6 +93,11 @@ export interface EtcdJoinRequest {
 export interface EtcdJoinResponse {
   /** The `--initial-cluster` value to start the new member with (state "existing"). */
   initialCluster: string;
+  /**
+   * The cluster's data key (base64): every value in etcd is sealed with it, so every manager needs
+   * it. Sent only to an authenticated manager over mutual TLS.
+   */
+  dataKey: string;
 }
 
 /** The cluster API addresses (host:port) of the cluster's managers; a worker's failover list. */

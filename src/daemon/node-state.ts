@@ -13,7 +13,17 @@ export interface NodeState {
   advertiseAddr: string;
   /** host:port of the cluster API. */
   listenAddr: string;
-  etcd: { clientPort: number; peerPort: number };
+  etcd: {
+    clientPort: number;
+    peerPort: number;
+    /**
+     * Peers speak mutual TLS on the advertise address (every swarm created or joined since managers
+     * became etcd members); absent on older single-manager state, whose member stays on loopback.
+     */
+    peerTls?: boolean;
+    /** The `--initial-cluster` a joining manager's member first starts with (ignored once it has data). */
+    initialCluster?: string;
+  };
   /** Cluster API addresses (host:port) of managers this node knows; a worker's way in. */
   managers?: string[];
 }

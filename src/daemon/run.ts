@@ -11,7 +11,10 @@ import type { DaemonConfig } from "./config.ts";
 import { validateDaemonConfig } from "./config.ts";
 import { espProbe } from "./esp-probe.ts";
 import { lockDataDir } from "./lock.ts";
-import { startManagerRuntime, startWorkerRuntime } from "./runtime.ts";
+import { prepareManagerJoin } from "./manager-membership.ts";
+import { startManagerRuntime } from "./manager-runtime.ts";
+import { swarmDir } from "./node-state.ts";
+import { startWorkerRuntime } from "./runtime.ts";
 import { SwarmNode } from "./swarm-node.ts";
 
 export async function runDaemon(input: DaemonConfig): Promise<void> {
@@ -31,7 +34,16 @@ export async function runDaemon(input: DaemonConfig): Promise<void> {
       state.role === "manager"
         ? startManagerRuntime(runtimeDeps, state, fresh)
         : startWorkerRuntime(runtimeDeps, state),
-    join: (addr, token, availability) => joinCluster({ addr, token, availability, clock }),
+    join: (addr, token, availability, advertiseAddr) =>
+      joinCluster({ addr, token, availability, advertiseAddr, clock }),
+    prepareManager: (state, managerAddr, credentials) =>
+      prepareManagerJoin(
+        state,
+        swarmDir(config.dataDir),
+        managerAddr,
+        `${state.advertiseAddr}:${state.listenAddr.slice(state.listenAddr.lastIndexOf(":") + 1)}`,
+        credentials,
+      ),
     describeNode: () => engine.describe(),
     espSupported: espProbe(logger.child({ module: "daemon/esp" })),
   });

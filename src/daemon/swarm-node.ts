@@ -45,7 +45,17 @@ export interface SwarmNodeDeps {
   /** Starts what the node runs for its role; `fresh` on swarm init (new store). */
   startRuntime(state: NodeState, fresh: boolean): Promise<NodeRuntime>;
   /** Joins through a manager's cluster API with a token: certificate and node ID. */
-  join(addr: string, token: string, availability: "active" | "pause" | "drain"): Promise<JoinedNode>;
+  join(
+    addr: string,
+    token: string,
+    availability: "active" | "pause" | "drain",
+    advertiseAddr: string,
+  ): Promise<JoinedNode>;
+  /**
+   * A node that joined as a manager becomes an etcd member through `managerAddr` before its
+   * runtime starts (fills in `state.etcd`); absent: joining as a manager is not supported.
+   */
+  prepareManager?(state: NodeState, managerAddr: string, credentials: NodeCredentials): Promise<void>;
   /** The node's description (hostname, platform, resources, engine) as the agent sees it. */
   describeNode(): Promise<NodeDescription>;
   /** Whether the kernel has IPsec ESP, for encrypted overlays (absent: treated as missing). */
@@ -199,11 +209,14 @@ export class SwarmNode implements NodeBackend {
     const availability = parseAvailability(req.Availability);
     const addrs = resolveAddrs(req.ListenAddr, req.AdvertiseAddr);
     await this.changing(async () => {
-      const joined = await this.deps.join(managerAddr, req.JoinToken as string, availability);
-      if (joined.role === "manager") {
-        throw notImplemented(
-          "joining as a manager (use the worker token, then `docker node promote` once supported)",
-        );
+      const joined = await this.deps.join(
+        managerAddr,
+        req.JoinToken as string,
+        availability,
+        addrs.advertiseAddr,
+      );
+      if (joined.role === "manager" && !this.deps.prepareManager) {
+        throw notImplemented("joining as a manager");
       }
       await saveNodeCredentials(swarmDir(this.deps.dataDir), joined.credentials);
       const state: NodeState = {
@@ -215,12 +228,13 @@ export class SwarmNode implements NodeBackend {
         etcd: { clientPort: 0, peerPort: 0 },
         managers: [managerAddr],
       };
+      if (joined.role === "manager") await this.deps.prepareManager?.(state, managerAddr, joined.credentials);
       saveNodeState(this.deps.dataDir, state);
       const runtime = await this.deps.startRuntime(state, false);
       this.activate(state, runtime);
       this.deps.logger.info(
-        { "node.id": state.nodeId, manager: managerAddr },
-        "joined the swarm as a worker",
+        { "node.id": state.nodeId, manager: managerAddr, role: joined.role },
+        `joined the swarm as a ${joined.role}`,
       );
     });
   }
@@ -229,7 +243,10 @@ export class SwarmNode implements NodeBackend {
     const phase = this.phase;
     if (phase.kind === "inactive") throw unavailable(NOT_IN_SWARM);
     if (phase.kind === "pending") throw unavailable("This node is joining or leaving a swarm; try again");
-    if (phase.state.role === "manager" && !force) throw unavailable(LAST_MANAGER);
+    if (phase.state.role === "manager") {
+      if (phase.runtime.prepareLeave) await phase.runtime.prepareLeave(force);
+      else if (!force) throw unavailable(LAST_MANAGER);
+    }
     this.phase = { kind: "pending" };
     try {
       await phase.runtime.stop({ leaving: true });

@@ -110,11 +110,16 @@ export const etcdDataDir = (c: Pick<EtcdMemberConfig, "dataDir">): string => joi
 /** An IPv6 literal goes in brackets inside a URL. */
 const urlHost = (addr: string): string => (addr.includes(":") ? `[${addr}]` : addr);
 
+/** A member's peer URL: https when peers speak TLS. */
+export function peerUrl(addr: string, port: number, tls: boolean): string {
+  return `${tls ? "https" : "http"}://${urlHost(addr)}:${port}`;
+}
+
 /** The URL other members reach this one at. */
 export function peerUrlOf(
   c: Pick<EtcdMemberConfig, "peerAdvertiseAddress" | "peerPort" | "peerTls">,
 ): string {
-  return `${c.peerTls ? "https" : "http"}://${urlHost(c.peerAdvertiseAddress)}:${c.peerPort}`;
+  return peerUrl(c.peerAdvertiseAddress, c.peerPort, c.peerTls !== undefined);
 }
 
 function peerTlsArgs(tls: EtcdPeerTls | undefined): string[] {

@@ -12,6 +12,8 @@ export {
   etcdArgs,
   /** `<dataDir>/etcd`: where a shoal data directory keeps etcd's data. */
   etcdDataDir,
+  /** A peer URL from address, port and whether peers speak TLS. */
+  peerUrl,
   /** The URL other members reach a member at (https with peer TLS). */
   peerUrlOf,
   /** Checks a config, naming the first bad field. */

@@ -75,3 +75,12 @@ export class EtcdLeaderElection implements LeaderElection {
     return err;
   }
 }
+
+/**
+ * The IDs of every candidate taking part in an election now (each holds a key bound to its live
+ * lease, whose value is its ID): the managers that are up and reach etcd.
+ */
+export async function electionCandidates(client: Etcd3, name: string): Promise<Set<string>> {
+  const values = await client.getAll().prefix(`election/${name}/`).strings();
+  return new Set(Object.values(values));
+}

@@ -23,6 +23,8 @@ export {
   defaultEtcdElectionConfig,
   /** Lease-based election over etcd (TTL default 5 s). */
   EtcdLeaderElection,
+  /** The IDs of the candidates in an election now. */
+  electionCandidates,
 } from "./election-etcd.ts";
 export type {
   /** Where the cluster's data key is kept (the autolock seam). */
