@@ -1,0 +1,185 @@
+/**
+ * Issue: a real multi-node cluster, the manager half. Four nodes in network namespaces: three
+ * managers (etcd members, peers over mutual TLS with the swarm's CA) and a worker. One manager
+ * leads; killing its daemon (and with it its etcd) hands leadership to another within seconds,
+ * services can be created on a survivor, the worker keeps its tasks and re-registers with a
+ * surviving manager, and the killed manager comes back as Reachable.
+ */
+import assert from "node:assert/strict";
+import { after, afterEach, before, describe, test } from "node:test";
+import { waitFor } from "../helpers/shoal.ts";
+import { ClusterHarness, type ClusterNode } from "./harness.ts";
+
+describe("three managers and a worker", () => {
+  let cluster: ClusterHarness;
+  before(async () => {
+    cluster = await ClusterHarness.create({ nodes: 4, name: "mg", shoal: true, registry: false });
+    await cluster.formSwarm({ managers: 3 });
+  });
+  after(async () => {
+    await cluster?.dispose();
+  });
+  afterEach((t) => {
+    // TestContext.passed exists at run time but not in @types/node 20.
+    if ("passed" in t && t.passed === false) console.error(cluster.logTails(60));
+  });
+
+  const ok = async (n: ClusterNode, args: string[]) => {
+    const r = await n.docker(args);
+    assert.equal(r.code, 0, `node ${n.index}: docker ${args.join(" ")}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const nodeLs = async (n: ClusterNode) =>
+    (await ok(n, ["node", "ls", "--format", "{{.Hostname}} {{.Status}} {{.ManagerStatus}}"]))
+      .trim()
+      .split("\n")
+      .sort();
+  const leaderOf = async (n: ClusterNode): Promise<number | undefined> => {
+    const r = await n.docker(["node", "ls", "--format", "{{.Hostname}} {{.ManagerStatus}}"]);
+    const line = r.stdout.split("\n").find((l) => l.endsWith(" Leader"));
+    const m = line?.match(/^mg-node(\d+) /);
+    return m ? Number(m[1]) : undefined;
+  };
+  const runningOn = async (n: ClusterNode, service: string) => {
+    const out = await ok(n, [
+      "service",
+      "ps",
+      service,
+      "--filter",
+      "desired-state=running",
+      "--format",
+      "{{.Node}} {{.CurrentState}}",
+    ]);
+    return out
+      .trim()
+      .split("\n")
+      .filter((l) => / Running/.test(l))
+      .map((l) => l.split(" ")[0] as string);
+  };
+
+  let leader = 1;
+
+  test("node ls shows one Leader and two Reachable managers, on every manager", async () => {
+    for (const i of [1, 2, 3]) {
+      const lines = await waitFor(
+        `node ls on node ${i}: 1 Leader + 2 Reachable`,
+        async () => {
+          const l = await nodeLs(cluster.node(i));
+          const leaders = l.filter((x) => / Ready Leader$/.test(x)).length;
+          const reachable = l.filter((x) => / Ready Reachable$/.test(x)).length;
+          return leaders === 1 && reachable === 2 ? l : undefined;
+        },
+        30_000,
+      );
+      assert.match(lines[3] as string, /^mg-node4 Ready\s*$/);
+    }
+    leader = (await leaderOf(cluster.node(1))) ?? 0;
+    assert.equal(leader, 1);
+    const info = await ok(cluster.node(2), [
+      "info",
+      "--format",
+      "{{.Swarm.ControlAvailable}} {{.Swarm.Managers}} {{len .Swarm.RemoteManagers}}",
+    ]);
+    assert.equal(info.trim(), "true 3 3");
+  });
+
+  test("a service created on a follower runs on every node", async () => {
+    await ok(cluster.node(2), [
+      "service",
+      "create",
+      "-d",
+      "--name",
+      "spread",
+      "--replicas",
+      "4",
+      "busybox:local",
+      "sleep",
+      "100000",
+    ]);
+    await waitFor(
+      "4 running tasks of spread",
+      async () => ((await runningOn(cluster.node(3), "spread")).length === 4 ? true : undefined),
+      60_000,
+    );
+  });
+
+  test("kill -9 the leader: another manager leads, services still work, the worker fails over", async () => {
+    const before = await runningOn(cluster.node(2), "spread");
+    const onWorker = before.filter((n) => n === "mg-node4").length;
+    await cluster.node(leader).killShoal("SIGKILL");
+    const killed = leader;
+    const survivor = cluster.node(killed === 2 ? 3 : 2);
+    const started = Date.now();
+    leader = await waitFor(
+      "a new leader",
+      async () => {
+        const l = await leaderOf(survivor).catch(() => undefined);
+        return l !== undefined && l !== killed ? l : undefined;
+      },
+      30_000,
+    );
+    const took = Date.now() - started;
+    assert.ok(took < 15_000, `failover took ${took} ms`);
+    await waitFor(
+      `node ${killed} Unreachable`,
+      async () =>
+        (await nodeLs(survivor)).some((l) => l.startsWith(`mg-node${killed} `) && /Unreachable/.test(l)),
+      30_000,
+    );
+    await ok(survivor, [
+      "service",
+      "create",
+      "-d",
+      "--name",
+      "after",
+      "--replicas",
+      "2",
+      "busybox:local",
+      "sleep",
+      "100000",
+    ]);
+    await waitFor(
+      "2 running tasks of after",
+      async () => ((await runningOn(survivor, "after")).length === 2 ? true : undefined),
+      60_000,
+    );
+    // The worker's containers never stopped, and it is Ready through a surviving manager.
+    const ids = await cluster
+      .node(4)
+      .dockerdCli(["ps", "-q", "--filter", "label=com.docker.swarm.service.name=spread"]);
+    assert.equal(ids.stdout.trim().split("\n").filter(Boolean).length, onWorker);
+    await waitFor(
+      "the worker Ready on a survivor and all 4 spread tasks running",
+      async () => {
+        const ls = await nodeLs(survivor);
+        const running = await runningOn(survivor, "spread");
+        return ls.some((l) => /^mg-node4 Ready/.test(l)) && running.length === 4 ? true : undefined;
+      },
+      60_000,
+    );
+  });
+
+  test("the killed manager restarts and rejoins as Reachable", async () => {
+    const killed = [1, 2, 3].find((i) => !cluster.node(i).shoalPid) as number;
+    await cluster.node(killed).restartShoal();
+    await waitFor(
+      `node ${killed} Ready Reachable`,
+      async () =>
+        (await nodeLs(cluster.node(leader))).some((l) => l === `mg-node${killed} Ready Reachable`)
+          ? true
+          : undefined,
+      60_000,
+    );
+    const ls = await nodeLs(cluster.node(killed));
+    assert.equal(ls.filter((l) => /Leader$/.test(l)).length, 1, ls.join("\n"));
+  });
+
+  test("swarm leave on a manager is refused without --force (moby's text)", async () => {
+    const r = await cluster.node(3).docker(["swarm", "leave"]);
+    assert.notEqual(r.code, 0);
+    assert.match(
+      r.stderr,
+      /You are attempting to leave the swarm on a node that is participating as a manager\./,
+    );
+  });
+});
