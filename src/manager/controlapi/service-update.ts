@@ -4,6 +4,7 @@
  * last rollout's "completed"; `rollback=previous` swaps PreviousSpec back in instead. The version
  * the caller read must still be current ("update out of sequence" otherwise).
  */
+
 import type { ServiceSpec } from "../../api/index.ts";
 import {
   ErrorCode,
@@ -15,6 +16,7 @@ import {
 } from "../../base/index.ts";
 import type { WriteTx } from "../../store/types.ts";
 import { specsEqual } from "../common/spec.ts";
+import { dataPlaneWarnings } from "./data-plane-warnings.ts";
 import type { CoreDeps } from "./deps.ts";
 import { checkPortConflicts, checkSecretsAndConfigs } from "./service-refs.ts";
 import { modeOf } from "./service-status.ts";
@@ -67,7 +69,8 @@ export async function updateService(
     checkAgainstStored(tx, service, spec);
     tx.update("services", nextService(deps, service, spec, version, rollback));
   });
-  return { Warnings: null };
+  const warnings = dataPlaneWarnings(spec);
+  return { Warnings: warnings.length > 0 ? warnings : null };
 }
 
 function checkAgainstStored(tx: WriteTx, service: StoredService, spec: ServiceSpec): void {

@@ -2,9 +2,11 @@
  * Services: create, inspect, list and remove, as moby's `daemon/cluster/services.go` over
  * SwarmKit's `controlapi/service.go`. Updates are in service-update.ts.
  */
+
 import type { Service, ServiceSpec } from "../../api/index.ts";
 import { alreadyExists, timestamp } from "../../base/index.ts";
 import type { ReadTx } from "../../store/types.ts";
+import { dataPlaneWarnings } from "./data-plane-warnings.ts";
 import type { CoreDeps } from "./deps.ts";
 import {
   type Filters,
@@ -90,7 +92,8 @@ export async function createService(
     }
     tx.create("services", service);
   });
-  return { ID: service.ID };
+  const warnings = dataPlaneWarnings(service.Spec ?? {});
+  return warnings.length > 0 ? { ID: service.ID, Warnings: warnings } : { ID: service.ID };
 }
 
 export function getService(deps: CoreDeps, input: string, opts: ServiceReadOptions = {}): Service {

@@ -1,0 +1,20 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { dataPlaneWarnings, MESH_WARNING, OVERLAY_WARNING } from "./data-plane-warnings.ts";
+
+test("ingress ports and overlay networks are flagged; host-mode ports are not", () => {
+  assert.deepEqual(dataPlaneWarnings({ Name: "a" }), []);
+  assert.deepEqual(
+    dataPlaneWarnings({
+      Name: "a",
+      EndpointSpec: { Ports: [{ TargetPort: 80, PublishedPort: 8080, PublishMode: "host" }] },
+    }),
+    [],
+  );
+  assert.deepEqual(dataPlaneWarnings({ Name: "a", EndpointSpec: { Ports: [{ TargetPort: 80 }] } }), [
+    MESH_WARNING,
+  ]);
+  assert.deepEqual(dataPlaneWarnings({ Name: "a", TaskTemplate: { Networks: [{ Target: "n1" }] } }), [
+    OVERLAY_WARNING,
+  ]);
+});
