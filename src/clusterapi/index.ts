@@ -15,7 +15,7 @@ export type {
   NodeRegistry,
 } from "./deps.ts";
 export type { JoinOptions, JoinResult, RenewOptions } from "./join.ts";
-export { fetchRootCA, joinCluster, joinEtcdCluster, renewCertificate } from "./join.ts";
+export { fetchManagers, fetchRootCA, joinCluster, joinEtcdCluster, renewCertificate } from "./join.ts";
 export { RemoteLogClient } from "./log-client.ts";
 export type { LogPublisher } from "./log-hub.ts";
 export { LogHub } from "./log-hub.ts";

@@ -167,6 +167,25 @@ export async function joinEtcdCluster(
   }
 }
 
+/** The cluster's manager addresses and the caller's role in the store. */
+export async function fetchManagers(
+  addr: string,
+  credentials: NodeCredentials,
+  timeoutMs?: number,
+): Promise<{ managers: string[]; role: NodeRole | undefined }> {
+  const client = managerClient(addr, credentials, timeoutMs);
+  try {
+    const reply = asObject(await client.call(PATHS.managers, {}), "managers reply");
+    const managers = Array.isArray(reply.managers)
+      ? reply.managers.filter((m): m is string => typeof m === "string")
+      : [];
+    const role = reply.role === "manager" || reply.role === "worker" ? reply.role : undefined;
+    return { managers, role };
+  } finally {
+    client.close();
+  }
+}
+
 function base36ToHex(digits: string): string {
   let n = 0n;
   for (const c of digits) {

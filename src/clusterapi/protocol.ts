@@ -103,6 +103,8 @@ export interface EtcdJoinResponse {
 /** The cluster API addresses (host:port) of the cluster's managers; a worker's failover list. */
 export interface ManagersResponse {
   managers: string[];
+  /** The caller's role in the store: differing from its certificate's, it renews (promotion). */
+  role?: NodeRole;
 }
 
 export interface SessionRequest {

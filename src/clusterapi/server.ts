@@ -141,7 +141,7 @@ export class ClusterApiServer {
       case PATHS.etcdJoin:
         return this.etcdJoin(stream, peer);
       case PATHS.managers:
-        return this.managers(stream);
+        return this.managers(stream, peer);
     }
   }
 
@@ -162,8 +162,9 @@ export class ClusterApiServer {
     sendJson(stream, res);
   }
 
-  private managers(stream: ServerHttp2Stream): void {
-    const res: ManagersResponse = { managers: this.membership().managerAddrs() };
+  private async managers(stream: ServerHttp2Stream, peer: NodeIdentity): Promise<void> {
+    const role = await this.deps.registry.roleOf(peer.nodeId);
+    const res: ManagersResponse = { managers: this.membership().managerAddrs(), ...(role ? { role } : {}) };
     sendJson(stream, res);
   }
 

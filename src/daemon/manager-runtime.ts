@@ -32,6 +32,7 @@ import { createEtcdClient } from "../store/etcd-client.ts";
 import type { Store } from "../store/types.ts";
 import { startAgentRuntime } from "./agent-runtime.ts";
 import { clusterAuthority, clusterSecurity, nodeRegistry } from "./cluster-security.ts";
+import { watchDemotion } from "./demotion.ts";
 import { leaveRefusal, managerStats } from "./leave.ts";
 import { storeMembership } from "./manager-membership.ts";
 import type { NodeState } from "./node-state.ts";
@@ -173,9 +174,24 @@ export async function startManagerRuntime(
     });
     const renewal = new AbortController();
     const renewing = renewer.run(renewal.signal);
+    const watching = watchDemotion(
+      {
+        nodeId: state.nodeId,
+        advertiseAddr: state.advertiseAddr,
+        dir,
+        store,
+        membership,
+        clock,
+        logger: logger.child({ module: "daemon/demotion" }),
+        credentials: () => credentials,
+        stopManager,
+        demoted: (managers) => deps.onRoleChange?.("worker", managers),
+      },
+      renewal.signal,
+    );
     push(async () => {
       renewal.abort();
-      await renewing;
+      await Promise.all([renewing, watching]);
     });
     return {
       store,

@@ -30,10 +30,10 @@ export async function runDaemon(input: DaemonConfig): Promise<void> {
     clock,
     ids,
     logger: logger.child({ module: "daemon" }),
-    startRuntime: (state, fresh) =>
+    startRuntime: (state, fresh, onRoleChange) =>
       state.role === "manager"
-        ? startManagerRuntime(runtimeDeps, state, fresh)
-        : startWorkerRuntime(runtimeDeps, state),
+        ? startManagerRuntime({ ...runtimeDeps, onRoleChange }, state, fresh)
+        : startWorkerRuntime({ ...runtimeDeps, onRoleChange }, state),
     join: (addr, token, availability, advertiseAddr) =>
       joinCluster({ addr, token, availability, advertiseAddr, clock }),
     prepareManager: (state, managerAddr, credentials) =>

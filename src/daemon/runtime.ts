@@ -6,9 +6,9 @@
 import type { LogRequest } from "../api/index.ts";
 import type { Clock, Ids, Logger } from "../base/index.ts";
 import { unavailable } from "../base/index.ts";
-import type { NodeCredentials } from "../ca/index.ts";
+import type { NodeCredentials, NodeRole } from "../ca/index.ts";
 import { loadNodeCredentials } from "../ca/index.ts";
-import { type LogHub, RemoteDispatcherConnector } from "../clusterapi/index.ts";
+import { fetchManagers, type LogHub, RemoteDispatcherConnector } from "../clusterapi/index.ts";
 import type { TaskLogLine, TaskLogOptions } from "../engineapi/index.ts";
 import type { Store } from "../store/types.ts";
 import { startAgentRuntime } from "./agent-runtime.ts";
@@ -23,7 +23,15 @@ export interface RuntimeDeps {
   clock: Clock;
   ids: Ids;
   logger: Logger;
+  /**
+   * The node's role changed (promotion or demotion): its certificate already says so; the node
+   * restarts its runtime for the new role. `managers` are other managers' cluster API addresses.
+   */
+  onRoleChange?(role: NodeRole, managers: string[]): void;
 }
+
+/** How often a worker asks for the manager list and its role in the store (promotion). */
+const ROLE_POLL_MS = 3000;
 
 /** A running swarm member. */
 export interface NodeRuntime {
@@ -94,20 +102,55 @@ export async function startWorkerRuntime(deps: RuntimeDeps, state: NodeState): P
     advertiseAddr: state.advertiseAddr,
     managerAddr: () => managers.pick(),
     credentials: () => credentials,
-    onRenewed: (c) => {
+    onRenewed: (c, role) => {
       credentials = c;
+      // Promoted: the node restarts as a manager (asynchronously; this runtime is stopped first).
+      if (role === "manager") deps.onRoleChange?.(role, [...managers.all]);
     },
   });
   const renewal = new AbortController();
   const renewing = renewer.run(renewal.signal);
+  const polling = pollManagers(
+    deps.clock,
+    renewal.signal,
+    managers,
+    () => credentials,
+    () => renewer.renewNow(),
+  );
   return {
     stop: async (opts) => {
       renewal.abort();
-      await renewing;
+      await Promise.all([renewing, polling]);
       await agent.stop(opts);
     },
     taskLogs: (_nodeId, taskId, opts, signal) => agent.taskLogs(taskId, opts, signal),
   };
+}
+
+/**
+ * Every few seconds: the cluster's manager list (kept for failover) and this node's role in the
+ * store; a worker whose role became manager renews its certificate, which makes it a manager.
+ */
+async function pollManagers(
+  clock: Clock,
+  signal: AbortSignal,
+  managers: ManagerList,
+  credentials: () => NodeCredentials,
+  promoted: () => void,
+): Promise<void> {
+  while (!signal.aborted) {
+    await clock.sleep(ROLE_POLL_MS, signal).catch(() => undefined);
+    for (const addr of signal.aborted ? [] : [...managers.all]) {
+      try {
+        const reply = await fetchManagers(addr, credentials());
+        managers.update(reply.managers);
+        if (reply.role === "manager") promoted();
+        break;
+      } catch {
+        // try the next manager; the session's own failover reports outages
+      }
+    }
+  }
 }
 
 export async function requireCredentials(dir: string): Promise<NodeCredentials> {

@@ -3,11 +3,13 @@
  * manager (store + control API) or a worker (agent only). It is the NodeBackend the Engine API
  * server talks to for `swarm init/join/leave` and `/info`.
  */
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import type { NodeDescription, SwarmInfo, SwarmSpec, Task } from "../api/index.ts";
 import type { Clock, Ids, Logger } from "../base/index.ts";
 import { ErrorCode, invalidArgument, notImplemented, ShoalError, unavailable } from "../base/index.ts";
 import type { NodeCredentials } from "../ca/index.ts";
-import { saveNodeCredentials } from "../ca/index.ts";
+import { loadNodeCredentials, saveNodeCredentials } from "../ca/index.ts";
 import type {
   NodeBackend,
   SwarmInitRequest,
@@ -42,8 +44,15 @@ export interface SwarmNodeDeps {
   clock: Clock;
   ids: Ids;
   logger: Logger;
-  /** Starts what the node runs for its role; `fresh` on swarm init (new store). */
-  startRuntime(state: NodeState, fresh: boolean): Promise<NodeRuntime>;
+  /**
+   * Starts what the node runs for its role; `fresh` on swarm init (new store). The runtime calls
+   * `onRoleChange` when a promotion or demotion needs the node to run the other role.
+   */
+  startRuntime(
+    state: NodeState,
+    fresh: boolean,
+    onRoleChange: (role: "manager" | "worker", managers: string[]) => void,
+  ): Promise<NodeRuntime>;
   /** Joins through a manager's cluster API with a token: certificate and node ID. */
   join(
     addr: string,
@@ -181,7 +190,7 @@ export class SwarmNode implements NodeBackend {
         ids,
       );
       await saveNodeCredentials(swarmDir(this.deps.dataDir), fresh.credentials);
-      const runtime = await this.deps.startRuntime(state, true);
+      const runtime = await this.deps.startRuntime(state, true, this.onRoleChange);
       try {
         await runtime.store?.update((tx) => {
           tx.create("clusters", fresh.cluster);
@@ -230,7 +239,7 @@ export class SwarmNode implements NodeBackend {
       };
       if (joined.role === "manager") await this.deps.prepareManager?.(state, managerAddr, joined.credentials);
       saveNodeState(this.deps.dataDir, state);
-      const runtime = await this.deps.startRuntime(state, false);
+      const runtime = await this.deps.startRuntime(state, false, this.onRoleChange);
       this.activate(state, runtime);
       this.deps.logger.info(
         { "node.id": state.nodeId, manager: managerAddr, role: joined.role },
@@ -268,7 +277,10 @@ export class SwarmNode implements NodeBackend {
   }
 
   private async run(state: NodeState, fresh: boolean): Promise<void> {
-    await this.changing(async () => this.activate(state, await this.deps.startRuntime(state, fresh)), false);
+    await this.changing(
+      async () => this.activate(state, await this.deps.startRuntime(state, fresh, this.onRoleChange)),
+      false,
+    );
   }
 
   /**
@@ -288,6 +300,44 @@ export class SwarmNode implements NodeBackend {
     }
   }
 
+  private readonly onRoleChange = (role: "manager" | "worker", managers: string[]): void => {
+    // switchRole logs its own failure; nothing else awaits it.
+    void this.switchRole(role, managers).catch((err: unknown) =>
+      this.deps.logger.error({ err, role }, "role change failed"),
+    );
+  };
+
+  /**
+   * Promotion or demotion: the certificate already carries the new role. The runtime is stopped
+   * without removing containers (the next one adopts them), a promoted node becomes an etcd member
+   * through a manager, a demoted one drops its etcd data, and the runtime for the role starts.
+   * If that fails, the previous runtime is started again so the node is not left inactive.
+   */
+  private async switchRole(role: "manager" | "worker", managers: string[]): Promise<void> {
+    const phase = this.phase;
+    if (phase.kind !== "active" || phase.state.role === role) return;
+    this.phase = { kind: "pending" };
+    const dir = swarmDir(this.deps.dataDir);
+    const state: NodeState = { ...phase.state, role, managers };
+    try {
+      await phase.runtime.stop();
+      if (role === "manager") {
+        const creds = await loadNodeCredentials(dir);
+        if (!creds || !this.deps.prepareManager) throw notImplemented("promotion without credentials");
+        await firstThat(managers, (addr) => this.deps.prepareManager?.(state, addr, creds));
+      } else {
+        state.etcd = { clientPort: 0, peerPort: 0 };
+        await rm(join(dir, "etcd"), { recursive: true, force: true });
+      }
+      saveNodeState(this.deps.dataDir, state);
+      this.activate(state, await this.deps.startRuntime(state, false, this.onRoleChange));
+      this.deps.logger.info({ "node.id": state.nodeId, role }, `now a ${role}`);
+    } catch (err) {
+      this.deps.logger.error({ err, role }, "could not change role; resuming the previous one");
+      this.activate(phase.state, await this.deps.startRuntime(phase.state, false, this.onRoleChange));
+    }
+  }
+
   private activate(state: NodeState, runtime: NodeRuntime): void {
     const { clock, ids, logger } = this.deps;
     const control = runtime.store
@@ -301,6 +351,20 @@ export class SwarmNode implements NodeBackend {
       : undefined;
     this.phase = { kind: "active", state, runtime, ...(control ? { control } : {}) };
   }
+}
+
+/** Runs `fn` on each address in turn until one succeeds; rethrows the last failure. */
+async function firstThat(addrs: string[], fn: (addr: string) => Promise<void> | undefined): Promise<void> {
+  let last: unknown = unavailable("no manager address known");
+  for (const addr of addrs) {
+    try {
+      await fn(addr);
+      return;
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw last;
 }
 
 function parseAvailability(value: string | undefined): "active" | "pause" | "drain" {

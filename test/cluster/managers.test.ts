@@ -174,6 +174,46 @@ describe("three managers and a worker", () => {
     assert.equal(ls.filter((l) => /Leader$/.test(l)).length, 1, ls.join("\n"));
   });
 
+  test("promote the worker: it becomes a Reachable manager; demote it: a worker again", async () => {
+    const m = cluster.node(leader);
+    const w = cluster.node(4);
+    await ok(m, ["node", "promote", "mg-node4"]);
+    await waitFor(
+      "mg-node4 Ready Reachable",
+      async () => ((await nodeLs(m)).includes("mg-node4 Ready Reachable") ? true : undefined),
+      60_000,
+    );
+    await waitFor(
+      "node 4 serves the control API",
+      async () => ((await w.docker(["node", "ls", "-q"])).code === 0 ? true : undefined),
+      30_000,
+    );
+    assert.equal((await nodeLs(w)).filter((l) => / Reachable$| Leader$/.test(l)).length, 4);
+    await ok(m, ["node", "demote", "mg-node4"]);
+    await waitFor(
+      "mg-node4 a worker again",
+      async () => {
+        const info = await w.docker([
+          "info",
+          "--format",
+          "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}",
+        ]);
+        const ls = await nodeLs(m);
+        return info.stdout.trim() === "active false" && ls.some((l) => /^mg-node4 Ready\s*$/.test(l))
+          ? true
+          : undefined;
+      },
+      60_000,
+    );
+    // The remaining managers still agree on one leader and accept writes.
+    await ok(m, ["service", "scale", "-d", "after=3"]);
+    await waitFor(
+      "3 running tasks of after",
+      async () => ((await runningOn(m, "after")).length === 3 ? true : undefined),
+      60_000,
+    );
+  });
+
   test("swarm leave on a manager is refused without --force (moby's text)", async () => {
     const r = await cluster.node(3).docker(["swarm", "leave"]);
     assert.notEqual(r.code, 0);

@@ -33,7 +33,11 @@ export function managerStatusChanges(
 ): Node[] {
   const out: Node[] = [];
   for (const n of nodes) {
-    if (n.Spec?.Role !== "manager") continue;
+    if (n.Spec?.Role !== "manager") {
+      // A demoted manager: its etcd member is gone, so is its manager status.
+      if (n.ManagerStatus) out.push({ ...n, ManagerStatus: null });
+      continue;
+    }
     const reachable = n.ID === leaderId || live.has(n.ID);
     const want = {
       Leader: n.ID === leaderId,
@@ -42,7 +46,8 @@ export function managerStatusChanges(
     };
     const cur = n.ManagerStatus;
     const statusChanged = cur?.Leader !== want.Leader || cur?.Reachability !== want.Reachability;
-    const markDown = !reachable && down.has(n.ID) && n.Status?.State === "ready";
+    // A manager without an address has not become an etcd member yet (promotion in progress).
+    const markDown = !reachable && down.has(n.ID) && n.Status?.State === "ready" && want.Addr !== "";
     if (!statusChanged && !markDown) continue;
     out.push({
       ...n,
@@ -66,7 +71,8 @@ export async function runManagerStatus(
     try {
       const live = await opts.liveManagers();
       const now = clock.now();
-      const managers = store.view((tx) => tx.list("nodes")).filter((n) => n.Spec?.Role === "manager");
+      const nodes = store.view((tx) => tx.list("nodes"));
+      const managers = nodes.filter((n) => n.Spec?.Role === "manager");
       const down = new Set<string>();
       for (const n of managers) {
         if (n.ID === opts.selfId || live.has(n.ID)) {
@@ -78,7 +84,7 @@ export async function runManagerStatus(
         unreachableSince.set(n.ID, since);
         if (now - since >= opts.downAfterMs && !markedDown.has(n.ID)) down.add(n.ID);
       }
-      const changes = managerStatusChanges(managers, live, opts.selfId, down);
+      const changes = managerStatusChanges(nodes, live, opts.selfId, down);
       if (changes.length > 0) {
         await store.update((tx) => {
           for (const n of changes) {

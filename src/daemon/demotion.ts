@@ -1,0 +1,82 @@
+/**
+ * A manager whose node was demoted in the store (`docker node demote`, checked for quorum by the
+ * control API) gives up its manager side, in SwarmKit's order: stop leading and serving (the
+ * election hands over at once), clear its ManagerStatus, remove its etcd member (quorum checked
+ * again), renew its certificate through another manager (the CA takes the role from the store:
+ * worker), then the node restarts as a worker.
+ */
+import type { Clock, Logger } from "../base/index.ts";
+import { failedPrecondition, timestamp, unavailable } from "../base/index.ts";
+import type { NodeCredentials } from "../ca/index.ts";
+import { saveNodeCredentials } from "../ca/index.ts";
+import { renewCertificate } from "../clusterapi/index.ts";
+import { canRemoveMember, type EtcdMembership } from "../etcd/index.ts";
+import type { Store } from "../store/types.ts";
+import { managerAddrs } from "./manager-membership.ts";
+
+export interface DemotionDeps {
+  nodeId: string;
+  advertiseAddr: string;
+  /** The swarm directory (credentials). */
+  dir: string;
+  store: Store;
+  membership: EtcdMembership;
+  clock: Clock;
+  logger: Logger;
+  credentials(): NodeCredentials;
+  stopManager(): Promise<void>;
+  /** Called once, with the other managers' addresses, when the node must restart as a worker. */
+  demoted(managers: string[]): void;
+}
+
+/** Watches this node's role in the store; runs until `signal` aborts or the node is demoted. */
+export async function watchDemotion(deps: DemotionDeps, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    await deps.clock.sleep(1000, signal).catch(() => undefined);
+    if (signal.aborted) return;
+    const node = deps.store.view((tx) => tx.get("nodes", deps.nodeId));
+    if (node?.Spec?.Role !== "worker") continue;
+    try {
+      deps.demoted(await stepDown(deps));
+      return;
+    } catch (err) {
+      deps.logger.warn({ err }, "demotion could not complete yet; retrying");
+    }
+  }
+}
+
+async function stepDown(deps: DemotionDeps): Promise<string[]> {
+  const { store, nodeId, logger } = deps;
+  const nodes = store.view((tx) => tx.list("nodes"));
+  const self = nodes.find((n) => n.ID === nodeId);
+  const others = managerAddrs(nodes.filter((n) => n.ID !== nodeId));
+  const members = nodes
+    .filter((n) => n.Spec?.Role === "manager" || n.ID === nodeId)
+    .map((n) => ({ id: n.ID, reachable: n.ManagerStatus?.Reachability !== "unreachable" }));
+  if (!canRemoveMember(members, nodeId) || others.length === 0)
+    throw failedPrecondition("can't remove member from the raft: this would result in a loss of quorum");
+  logger.info({}, "demoted: leaving the managers");
+  await deps.stopManager();
+  if (self?.ManagerStatus) {
+    await store.update((tx) => {
+      const cur = tx.get("nodes", nodeId);
+      if (cur) tx.update("nodes", { ...cur, ManagerStatus: null, UpdatedAt: timestamp(deps.clock) });
+    });
+  }
+  await deps.membership.remove(nodeId);
+  for (const addr of others) {
+    try {
+      const renewed = await renewCertificate({
+        addr,
+        credentials: deps.credentials(),
+        advertiseAddr: deps.advertiseAddr,
+        clock: deps.clock,
+      });
+      await saveNodeCredentials(deps.dir, renewed.credentials);
+      return others;
+    } catch (err) {
+      logger.warn({ err, addr }, "renewal after demotion failed; trying another manager");
+    }
+  }
+  throw unavailable("no manager could renew this node's certificate after its demotion");
+}
