@@ -5,7 +5,7 @@
 
 import type { Service, ServiceSpec } from "../../api/index.ts";
 import { alreadyExists, timestamp } from "../../base/index.ts";
-import type { ReadTx } from "../../store/types.ts";
+import type { ReadTx, WriteTx } from "../../store/types.ts";
 import { dataPlaneWarnings } from "./data-plane-warnings.ts";
 import type { CoreDeps } from "./deps.ts";
 import {
@@ -141,12 +141,21 @@ export function listServices(
  * orchestrators do on the delete event); the agents stop them and the task reaper deletes them.
  */
 export async function removeService(deps: CoreDeps, input: string): Promise<void> {
-  await deps.store.update((tx) => {
+  const removed = await deps.store.update((tx) => {
     const service = resolveService(tx, input);
     tx.delete("services", service.ID);
-    for (const task of tx.lookup("tasks", "service", service.ID)) {
-      if (task.DesiredState === "remove") continue;
-      tx.update("tasks", { ...task, DesiredState: "remove", UpdatedAt: timestamp(deps.clock) });
-    }
+    return service.ID;
   });
+  // Its tasks go to desired "remove" in batches (one transaction may write only so many objects).
+  // Should one of these writes lose a race, the task reaper deletes tasks of a deleted service anyway.
+  const tasks = deps.store.view((tx) => tx.lookup("tasks", "service", removed));
+  const units = tasks
+    .filter((t) => t.DesiredState !== "remove")
+    .map((t) => (tx: WriteTx) => {
+      const current = tx.get("tasks", t.ID);
+      if (current && current.DesiredState !== "remove") {
+        tx.update("tasks", { ...current, DesiredState: "remove", UpdatedAt: timestamp(deps.clock) });
+      }
+    });
+  if (units.length > 0) await deps.store.batch(units);
 }
