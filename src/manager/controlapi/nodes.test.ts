@@ -140,4 +140,20 @@ describe("removeNode", () => {
     assert.equal(tasks[0]?.Status?.Message, "Task belonged to a node that has been deleted");
     assert.equal(tasks[1]?.Status?.State, "failed");
   });
+
+  test("a removed node's certificate is blacklisted until any certificate of it expired", async () => {
+    const deps = await cluster();
+    await deps.store.update((tx) =>
+      tx.create("clusters", {
+        ID: "c1",
+        Spec: {},
+        Shoal: { BlacklistedCertificates: { old: { Expiry: "2000-01-01T00:00:00.000Z" } } },
+      }),
+    );
+    await removeNode(deps, "worker-2", false);
+    const list = deps.store.view((tx) => tx.get("clusters", "c1"))?.Shoal?.BlacklistedCertificates ?? {};
+    assert.deepEqual(Object.keys(list), [W2], "expired entries are pruned");
+    const expiry = Date.parse(list[W2]?.Expiry ?? "");
+    assert.equal(expiry, deps.clock.now() + 90 * 24 * 3600 * 1000);
+  });
 });

@@ -6,6 +6,7 @@
 import type { NetworkedNode, Node, NodeSpec } from "../../api/index.ts";
 import { TaskStates } from "../../api/index.ts";
 import { failedPrecondition, internal, invalidArgument, notFound, timestamp } from "../../base/index.ts";
+import { blacklistEntry, nodeCertExpiryMs, pruneBlacklist } from "../../ca/index.ts";
 import type { ReadTx, WriteTx } from "../../store/types.ts";
 import type { CoreDeps } from "./deps.ts";
 import {
@@ -171,5 +172,22 @@ export async function removeNode(deps: CoreDeps, input: string, force: boolean):
       tx.update("tasks", { ...task, Status });
     }
     tx.delete("nodes", id);
+    blacklist(tx, id, deps.clock.now());
+  });
+}
+
+/**
+ * The removed node's certificate is refused from now on (SwarmKit's blacklisted_certificates). Its
+ * exact expiry is not stored; any certificate issued so far expires within one cert lifetime from
+ * now, so that bounds the entry. Expired entries are pruned on the way.
+ */
+function blacklist(tx: WriteTx, nodeId: string, now: number): void {
+  const cluster = tx.list("clusters")[0];
+  if (!cluster) return;
+  const expiry = now + nodeCertExpiryMs(cluster.Spec?.CAConfig?.NodeCertExpiry);
+  const list = pruneBlacklist(cluster.Shoal?.BlacklistedCertificates ?? {}, now);
+  tx.update("clusters", {
+    ...cluster,
+    Shoal: { ...cluster.Shoal, BlacklistedCertificates: { ...list, [nodeId]: blacklistEntry(expiry) } },
   });
 }
