@@ -25,6 +25,12 @@ export interface RenewalDeps {
   onRenewed(credentials: NodeCredentials, role: NodeRole): void;
 }
 
+/**
+ * Timers overflow past 2^31 ms (~24.8 days; Node then fires at once) and a 90-day certificate
+ * renews after ~45 days: wait in slices of at most an hour and look again.
+ */
+const MAX_WAIT_MS = 3_600_000;
+
 export class CertificateRenewer {
   private wake = new AbortController();
 
@@ -43,8 +49,12 @@ export class CertificateRenewer {
         failures === 0
           ? renewalDelayMs(validity, clock.now(), randomFraction(ids))
           : backoffDelay(failures, { initialMs: 1000, maxMs: 30_000, factor: 2 });
-      await clock.sleep(delay, AbortSignal.any([signal, this.wake.signal])).catch(() => undefined);
+      const woken = this.wake.signal;
+      await clock
+        .sleep(Math.min(delay, MAX_WAIT_MS), AbortSignal.any([signal, woken]))
+        .catch(() => undefined);
       if (signal.aborted) return;
+      if (!woken.aborted && delay > MAX_WAIT_MS) continue;
       this.wake = new AbortController();
       try {
         const renewed = await renewCertificate({
