@@ -188,7 +188,12 @@ describe("three managers and a worker", () => {
       async () => ((await w.docker(["node", "ls", "-q"])).code === 0 ? true : undefined),
       30_000,
     );
-    assert.equal((await nodeLs(w)).filter((l) => / Reachable$| Leader$/.test(l)).length, 4);
+    await waitFor(
+      "four managers in node 4's view",
+      async () =>
+        (await nodeLs(w)).filter((l) => / Ready (Reachable|Leader)$/.test(l)).length === 4 ? true : undefined,
+      30_000,
+    );
     await ok(m, ["node", "demote", "mg-node4"]);
     await waitFor(
       "mg-node4 a worker again",
