@@ -11,6 +11,7 @@ import { registerNodeRoutes } from "./routes/nodes.ts";
 import { notFoundOrNotImplemented } from "./routes/not-implemented.ts";
 import { registerConfigRoutes, registerSecretRoutes } from "./routes/secrets.ts";
 import { registerServiceRoutes } from "./routes/services.ts";
+import { registerStackRoutes } from "./routes/stacks.ts";
 import { registerSwarmRoutes } from "./routes/swarm.ts";
 import { registerSystemRoutes, serverHeaders } from "./routes/system.ts";
 import { registerTaskRoutes } from "./routes/tasks.ts";
@@ -28,6 +29,7 @@ const ROUTE_MODULES: ReadonlyArray<(app: EngineApp, deps: RouteDeps) => void> = 
   registerLogRoutes,
   registerSecretRoutes,
   registerConfigRoutes,
+  registerStackRoutes,
 ];
 
 /** Secrets and configs may hold up to 500 KB / 1000 KB of data, base64-encoded in the body. */

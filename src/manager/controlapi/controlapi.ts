@@ -21,7 +21,7 @@ import type {
 import type { Clock, Ids, Logger } from "../../base/index.ts";
 import { notImplemented, timestamp, unavailable } from "../../base/index.ts";
 import { generateJoinToken } from "../../ca/index.ts";
-import type { Store } from "../../store/types.ts";
+import type { StackObject, Store } from "../../store/types.ts";
 import type { NetworkCreateRequest } from "./network-spec.ts";
 import {
   createNetwork,
@@ -35,6 +35,14 @@ import { getNode, listNodes, removeNode, updateNode } from "./nodes.ts";
 import { createPayload, getPayload, listPayloads, removePayload, updatePayload } from "./payloads.ts";
 import { updateService } from "./service-update.ts";
 import { createService, getService, listServices, removeService } from "./services.ts";
+import {
+  getStack,
+  listStacks,
+  recordStackRevision,
+  removeStack,
+  type StackRevisionRequest,
+  type StackSummary,
+} from "./stacks.ts";
 import { mergeSwarmSpec, publicSwarm, validateSwarmSpec } from "./swarm.ts";
 import { getTask, listTasks } from "./tasks.ts";
 import type {
@@ -234,5 +242,23 @@ export class ControlApiImpl implements ControlApi {
 
   removeNetwork(idOrName: string): Promise<void> {
     return removeNetwork(this.deps, idOrName);
+  }
+
+  // Stacks: stacks.ts.
+
+  listStacks(): StackSummary[] {
+    return listStacks(this.deps);
+  }
+
+  getStack(name: string): StackObject {
+    return getStack(this.deps, name);
+  }
+
+  recordStackRevision(name: string, req: StackRevisionRequest): Promise<{ Index: number }> {
+    return recordStackRevision(this.deps, name, req);
+  }
+
+  removeStack(name: string): Promise<void> {
+    return removeStack(this.deps, name);
   }
 }

@@ -4,6 +4,7 @@ export { ControlApiImpl, currentCluster, refuseAutolock } from "./controlapi.ts"
 export type { NetworkCreateRequest } from "./network-spec.ts";
 export type { EspProbe } from "./networks.ts";
 export { ESP_MISSING, newIngressNetwork } from "./networks.ts";
+export type { StackRevision, StackRevisionRequest, StackSummary } from "./stacks.ts";
 export {
   clusterInfo,
   DEFAULT_CLUSTER_NAME,

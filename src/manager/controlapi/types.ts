@@ -3,6 +3,7 @@
  * routes need them. Implementations run on every manager and write through the store; errors are
  * ShoalErrors with Swarm's messages.
  */
+
 import type {
   Config,
   ConfigSpec,
@@ -17,8 +18,10 @@ import type {
   SwarmSpec,
   Task,
 } from "../../api/index.ts";
+import type { StackObject } from "../../store/types.ts";
 import type { Filters } from "./filters.ts";
 import type { NetworkCreateRequest } from "./network-spec.ts";
+import type { StackRevisionRequest, StackSummary } from "./stacks.ts";
 
 export type { Filters } from "./filters.ts";
 
@@ -107,6 +110,15 @@ export interface ControlApi {
   listNetworks(filters?: Filters): Network[];
   /** `DELETE /networks/{id}`. */
   removeNetwork(idOrName: string): Promise<void>;
+
+  // Stacks with history (stacks.ts; shoal extension under /shoal/v1/stacks).
+
+  listStacks(): StackSummary[];
+  /** The stack with every kept revision; NotFound when never deployed. */
+  getStack(name: string): StackObject;
+  /** Appends a revision (creating the stack on its first deploy). */
+  recordStackRevision(name: string, req: StackRevisionRequest): Promise<{ Index: number }>;
+  removeStack(name: string): Promise<void>;
 }
 
 export interface ServiceCreateResult {
