@@ -17,7 +17,7 @@ import {
   rotationSigningMaterial,
 } from "../ca/index.ts";
 import { localAuthority } from "./authority.ts";
-import type { ClusterSecurity, NewNode, NodeRegistry } from "./deps.ts";
+import type { ClusterSecurity, ManagerMembership, NewNode, NodeRegistry } from "./deps.ts";
 import { LogHub } from "./log-hub.ts";
 import { ClusterApiServer } from "./server.ts";
 
@@ -63,6 +63,7 @@ export async function startTestCluster(deps: {
   logger?: Logger;
   /** Sign with this new root's key plus a cross-signed certificate, as during a root rotation. */
   rotatingTo?: RootCA;
+  membership?: ManagerMembership;
 }): Promise<TestCluster> {
   const clock = new SystemClock();
   const ids = deps.ids ?? new RandomIds();
@@ -106,6 +107,7 @@ export async function startTestCluster(deps: {
     registry: deps.registry,
     dispatcher: deps.dispatcher,
     logs,
+    ...(deps.membership ? { membership: deps.membership } : {}),
     ids,
     logger,
   });
