@@ -7,6 +7,9 @@
 # env:   NS="10 50"        replica counts (the scenario scales each to 2N)
 #        REPS=3            runs of the scenario per system and N
 #        SYSTEMS="swarm shoal"
+#        ORDER=system      for each N: all of Swarm's runs, then all of shoal's (one swarm init, one shoal
+#                          daemon per N); ORDER=rep alternates the systems run by run (a fresh swarm
+#                          init / shoal daemon for every run), fairer when the machine's load drifts
 #        WAIT_TIMEOUT=300  bound (s) on each wait for Running tasks inside the scenario
 #        UPDATE_TIMEOUT    bound (s) on `docker service update`; default for Swarm 600, for shoal
 #                          max(60, 3 x Swarm's slowest rolling_update at that N), 600 if Swarm was not run
@@ -15,12 +18,12 @@
 #                            work tree as it is, other engineers' uncommitted changes included
 #        SHOAL_LOG_LEVEL=info   the daemon's --log-level (its log is kept under $WORK, printed at the end)
 #        STAMP             name of the result files (default: UTC date-time)
-# Order: for each N, Swarm's series then shoal's; the real dockerd leaves swarm mode before shoal starts.
+# Never both at once: the real dockerd leaves swarm mode before shoal starts, and shoal stops before Swarm.
 # The machine is left as found: real dockerd not in swarm mode, shoal daemon stopped, its data dir removed,
 # no container of a bench service left. Other containers on the dockerd are never touched.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd); REPO=$(cd "$HERE/.." && pwd)
-NS=${NS:-10 50}; REPS=${REPS:-3}; SYSTEMS=${SYSTEMS:-swarm shoal}; WAIT_TIMEOUT=${WAIT_TIMEOUT:-300}
+NS=${NS:-10 50}; REPS=${REPS:-3}; SYSTEMS=${SYSTEMS:-swarm shoal}; ORDER=${ORDER:-system}; WAIT_TIMEOUT=${WAIT_TIMEOUT:-300}
 SHOAL_LOG_LEVEL=${SHOAL_LOG_LEVEL:-info}; SHOAL_SOURCE=${SHOAL_SOURCE:-head}; STAMP=${STAMP:-$(date -u +%Y-%m-%dT%H%MZ)}
 IMG=busybox:local; REAL=unix:///var/run/docker.sock
 OUT=$HERE/results; WORK=$(mktemp -d /tmp/shoal-bench.XXXXXX); RAW=$WORK/raw.jsonl
@@ -83,27 +86,28 @@ rss_sampler() { # pid file
     sleep 1
   done
 }
-shoal_up() { # n
+shoal_up() { # n [run]
   SHOAL_DIR=$(mktemp -d /tmp/shoal-bench-data.XXXXXX); local port; port=$(free_port)
-  log "shoal: daemon (data dir $SHOAL_DIR, cluster port 127.0.0.1:$port, log $WORK/shoal-n$1.log)"
+  local logf=$WORK/shoal-n$1${2:+-r$2}.log
+  log "shoal: daemon (data dir $SHOAL_DIR, cluster port 127.0.0.1:$port, log $logf)"
   setsid "$SHOAL_TREE/bin/shoal" daemon --data-dir "$SHOAL_DIR" --engine-socket "$SHOAL_DIR/docker.sock" \
-    --listen-addr "127.0.0.1:$port" --log-level "$SHOAL_LOG_LEVEL" >"$WORK/shoal-n$1.log" 2>&1 &
+    --listen-addr "127.0.0.1:$port" --log-level "$SHOAL_LOG_LEVEL" >"$logf" 2>&1 &
   SHOAL_PID=$!
   local i; for i in $(seq 150); do [ -S "$SHOAL_DIR/docker.sock" ] && break; sleep 0.2; done
   SH="unix://$SHOAL_DIR/docker.sock"
   timeout 60 docker -H "$SH" swarm init --advertise-addr 127.0.0.1 --listen-addr "127.0.0.1:$port" >/dev/null || return 1
-  rss_sampler "$SHOAL_PID" "$WORK/rss-sum-n$1" & SAMPLER_PID=$!
+  rm -f "$WORK/rss-sum"; rss_sampler "$SHOAL_PID" "$WORK/rss-sum" & SAMPLER_PID=$!
 }
-shoal_down() { # n
+shoal_down() { # [n [runs]]
   [ -n "$SHOAL_PID" ] || return 0
   cleanup_bench "$SH"
   local kids p; kids=$(children "$SHOAL_PID")
   if [ -n "${1:-}" ]; then # peak RSS (VmHWM) of the daemon and each child (etcd), read just before stopping
-    { echo "{\"n\":$1,\"daemon_hwm_kb\":$(status_kb "$SHOAL_PID" VmHWM null),\"children\":["
+    { echo "{\"n\":$1,\"runs\":\"${2:-all}\",\"daemon_hwm_kb\":$(status_kb "$SHOAL_PID" VmHWM null),\"children\":["
       local sep=""; for p in $kids; do
         echo "$sep{\"comm\":\"$(cat /proc/"$p"/comm 2>/dev/null)\",\"hwm_kb\":$(status_kb "$p" VmHWM null)}"; sep=","
       done
-      echo "],\"sampled_max_sum_rss_kb\":$(cat "$WORK/rss-sum-n$1" 2>/dev/null || echo null)}"; } | tr -d '\n' >>"$WORK/rss.jsonl"
+      echo "],\"sampled_max_sum_rss_kb\":$(cat "$WORK/rss-sum" 2>/dev/null || echo null)}"; } | tr -d '\n' >>"$WORK/rss.jsonl"
     echo >>"$WORK/rss.jsonl"
   fi
   log "shoal: stopping daemon $SHOAL_PID"
@@ -126,14 +130,14 @@ swarm_update_max_s() {
   jq -s --argjson n "$1" '[.[] | select(.system=="swarm" and .n_replicas==$n and .step=="rolling_update"
     and .ok != false) | .ms] | if length==0 then empty else (max/1000|ceil) end' "$RAW"
 }
-series() { # system docker-host n
+series() { # system docker-host n [first-run last-run]
   local ut=${UPDATE_TIMEOUT:-}
   if [ -z "$ut" ]; then
     ut=600
     if [ "$1" = shoal ]; then local m; m=$(swarm_update_max_s "$3"); [ -n "$m" ] && ut=$((m * 3 > 60 ? m * 3 : 60)); fi
   fi
   local r
-  for r in $(seq "$REPS"); do
+  for r in $(seq "${4:-1}" "${5:-$REPS}"); do
     log "$1 N=$3 rep $r/$REPS (update timeout ${ut}s)"
     local t0=$SECONDS lines load; load=$(cut -d' ' -f1 /proc/loadavg)
     lines=$(cd "$WORK" && DOCKER_HOST=$2 WAIT_TIMEOUT=$WAIT_TIMEOUT UPDATE_TIMEOUT=$ut \
@@ -158,7 +162,7 @@ real image inspect "$IMG" >/dev/null 2>&1 || DOCKER_HOST=$REAL bash "$REPO/scrip
 [ "$(swarm_state)" = inactive ] || { log "the real dockerd is already in swarm mode ($(swarm_state)): not touching it"; exit 1; }
 [ -z "$(bench_containers)" ] || { log "bench containers exist already: $(echo $(bench_containers))"; exit 1; }
 cat >"$WORK/meta.json" <<META
-{"stamp":"$STAMP","started_utc":"$(date -u +%FT%TZ)","ns":"$NS","reps":$REPS,"systems":"$SYSTEMS",
+{"stamp":"$STAMP","started_utc":"$(date -u +%FT%TZ)","ns":"$NS","reps":$REPS,"systems":"$SYSTEMS","order":"$ORDER",
  "wait_timeout_s":$WAIT_TIMEOUT,"update_timeout_s":"${UPDATE_TIMEOUT:-auto}","image":"$IMG",
  "nproc":$(nproc),"mem_total_kb":$(awk '/MemTotal/ {print $2}' /proc/meminfo),"kernel":"$(uname -r)",
  "os":"$(. /etc/os-release && echo "$PRETTY_NAME")",
@@ -170,15 +174,20 @@ cat >"$WORK/meta.json" <<META
  "loadavg_start":"$(cut -d' ' -f1-3 /proc/loadavg)","other_containers_running_at_start":$(real ps -q | wc -l)}
 META
 T_START=$SECONDS
+run_system() { # system n [first-run last-run]
+  case $1 in
+    swarm) if swarm_up; then series swarm "$REAL" "$2" "${3:-}" "${4:-}"; else log "swarm init failed"; fi; swarm_down ;;
+    shoal) if shoal_up "$2" "${3:-}"; then series shoal "$SH" "$2" "${3:-}" "${4:-}"; else log "shoal did not start; see the daemon log in $WORK"; fi
+           shoal_down "$2" "${3:-all}" ;;
+    *) log "unknown system $1" ;;
+  esac
+}
 for n in $NS; do
-  for sys in $SYSTEMS; do
-    case $sys in
-      swarm) if swarm_up; then series swarm "$REAL" "$n"; else log "swarm init failed"; fi; swarm_down ;;
-      shoal) if shoal_up "$n"; then series shoal "$SH" "$n"; else log "shoal did not start; see $WORK/shoal-n$n.log"; fi
-             shoal_down "$n" ;;
-      *) log "unknown system $sys" ;;
-    esac
-  done
+  if [ "$ORDER" = rep ]; then
+    for r in $(seq "$REPS"); do for sys in $SYSTEMS; do run_system "$sys" "$n" "$r" "$r"; done; done
+  else
+    for sys in $SYSTEMS; do run_system "$sys" "$n"; done
+  fi
 done
 jq -c ". + {finished_utc:\"$(date -u +%FT%TZ)\", wall_s:$((SECONDS - T_START)), loadavg_end:\"$(cut -d' ' -f1-3 /proc/loadavg)\"}" \
   "$WORK/meta.json" >"$WORK/meta2.json"

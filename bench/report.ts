@@ -145,6 +145,7 @@ function loads(lines: RawLine[], n: number): string {
 
 interface RssLine {
   n: number;
+  runs?: string;
   daemon_hwm_kb: number | null;
   children: { comm: string; hwm_kb: number | null }[];
   sampled_max_sum_rss_kb: number | null;
@@ -177,11 +178,17 @@ function markdown(meta: Record<string, unknown>, lines: RawLine[], rss: RssLine[
   }
   const failed = failures(lines);
   if (failed.length > 0) out.push("## Failed steps", "", ...failed, "");
-  out.push("## shoal daemon memory", "", "| N | daemon VmHWM | children VmHWM | max sampled sum of VmRSS |");
-  out.push("|---|---|---|---|");
+  out.push(
+    "## shoal daemon memory",
+    "",
+    "| N | runs | daemon VmHWM | children VmHWM | max sampled sum of VmRSS |",
+  );
+  out.push("|---|---|---|---|---|");
   for (const r of rss) {
     const kids = r.children.map((c) => `${c.comm} ${mib(c.hwm_kb)}`).join(", ") || "—";
-    out.push(`| ${r.n} | ${mib(r.daemon_hwm_kb)} | ${kids} | ${mib(r.sampled_max_sum_rss_kb)} |`);
+    out.push(
+      `| ${r.n} | ${r.runs ?? "all"} | ${mib(r.daemon_hwm_kb)} | ${kids} | ${mib(r.sampled_max_sum_rss_kb)} |`,
+    );
   }
   out.push("", "## Machine and run", "");
   const keys = [
@@ -202,6 +209,7 @@ function markdown(meta: Record<string, unknown>, lines: RawLine[], rss: RssLine[
     "shoal_source",
     "shoal_worktree_dirty_outside_bench",
     "reps",
+    "order",
     "wait_timeout_s",
     "update_timeout_s",
     "loadavg_start",
