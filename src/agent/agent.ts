@@ -6,6 +6,7 @@
 import type {
   DispatcherConnector,
   DispatcherSession,
+  NetworkPeers,
   NodeDescription,
   Task,
   TaskStatusReport,
@@ -21,7 +22,7 @@ export interface TaskExecutor {
    * The complete set of tasks this node should know about; the executor converges to it.
    * `payloads` holds the node's secrets and configs (in memory); each task sees only its own.
    */
-  assign(tasks: Task[], payloads: TaskPayloadSource): Promise<void>;
+  assign(tasks: Task[], payloads: TaskPayloadSource, peers?: NetworkPeers): Promise<void>;
 }
 
 export interface AgentDeps {
@@ -41,6 +42,8 @@ export class Agent {
   private readonly payloads = new AssignedPayloads();
   private readonly reporter = new StatusReporter();
   private session: DispatcherSession | undefined;
+  /** The data plane's view of the node's networks, as last received. */
+  private peers: NetworkPeers | undefined;
   private wakeReporter: (() => void) | undefined;
 
   constructor(private readonly deps: AgentDeps) {}
@@ -86,7 +89,8 @@ export class Agent {
         // counts only: a secret's name or data never goes to a log
         logger.debug({ kind: msg.kind, tasks: msg.tasks.length, removed: msg.removed.length }, "assignment");
         this.payloads.apply(msg);
-        await executor.assign(this.assigned.apply(msg), this.payloads);
+        if (msg.peers) this.peers = msg.peers;
+        await executor.assign(this.assigned.apply(msg), this.payloads, this.peers);
       }
       if (!signal.aborted) throw new Error("assignment stream ended");
     } finally {

@@ -32,6 +32,36 @@ export interface AssignmentMessage {
   removedSecrets?: string[];
   /** Config IDs to forget, as `removedSecrets`. */
   removedConfigs?: string[];
+  /**
+   * The data plane's view of the networks this node's tasks use (service VIPs for load balancing,
+   * peer task addresses for DNS and VXLAN). When present it replaces the previous one whole.
+   */
+  peers?: NetworkPeers;
+}
+
+/** A service attached to one of the node's networks: its name, endpoint mode and VIPs. */
+export interface PeerService {
+  ID: string;
+  Name: string;
+  /** `dnsrr` services have no VIP: their name resolves to the task addresses. */
+  Mode: "vip" | "dnsrr";
+  /** One VIP per network (CIDR, as allocated). */
+  VirtualIPs: Array<{ NetworkID: string; Addr: string }>;
+}
+
+/** A running task on one of the node's networks (any node): a load-balancing and DNS backend. */
+export interface PeerTask {
+  ID: string;
+  ServiceID: string;
+  NodeID: string;
+  /** Its address on each of the node's networks (CIDR). */
+  Addresses: Array<{ NetworkID: string; Addr: string }>;
+}
+
+/** Everything a node's data plane needs to know about the networks its tasks use. */
+export interface NetworkPeers {
+  services: PeerService[];
+  tasks: PeerTask[];
 }
 
 /** The status part of a task the agent reports. */

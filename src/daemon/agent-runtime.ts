@@ -2,8 +2,10 @@
  * The agent side every swarm member runs: the Docker executor and the agent's session with a
  * dispatcher (in-process on a manager, over the cluster API on a worker).
  */
+import { DockerNetworks } from "../agent/executor/docker-networks.ts";
 import { DockerEngine, Executor } from "../agent/executor/index.ts";
-import { Agent } from "../agent/index.ts";
+import { Agent, type TaskExecutor } from "../agent/index.ts";
+import { DataPlane, DnsServer, loadRuleset, NetworkedEngine } from "../agent/network/index.ts";
 import { TmpfsTaskFiles } from "../agent/secrets/index.ts";
 import type { DispatcherConnector, LogLine, LogRequest, TaskLogSource } from "../api/index.ts";
 import type { Clock, Logger } from "../base/index.ts";
@@ -34,8 +36,22 @@ export async function startAgentRuntime(
   let report: Agent["reportStatus"] = () => undefined;
   const engine = new DockerEngine({ socketPath: deps.dockerSocket });
   const files = new TmpfsTaskFiles();
+  // the data plane (agent/network): local bridges for swarm networks, service DNS, VIP rules
+  const networks = new DockerNetworks({ socketPath: deps.dockerSocket, nodeId: deps.nodeId });
+  const netLogger = logger.child({ module: "agent/network" });
+  let plane: DataPlane | undefined;
+  const dns = new DnsServer(
+    {
+      peers: () => plane?.peers(),
+      networksOf: (client, server) => plane?.networksOf(client, server) ?? new Set<string>(),
+    },
+    netLogger,
+  );
+  plane = new DataPlane({ driver: networks, loadRuleset, logger: netLogger, dns });
+  const dataPlane = plane;
   const executor = new Executor({
-    engine,
+    engine: new NetworkedEngine(engine, dataPlane, networks),
+    environment: (task) => ({ networks: dataPlane.endpointsFor(task) }),
     nodeId: deps.nodeId,
     clock: deps.clock,
     logger: logger.child({ module: "agent/executor" }),
@@ -43,14 +59,24 @@ export async function startAgentRuntime(
     // secrets and configs: a tmpfs per task under /run/shoal/secrets (agent/secrets)
     files,
   });
+  dataPlane.bind(engine);
   await executor.adopt();
+  // the data plane converges first, so bridges exist before the executor creates containers and a
+  // task leaves the VIP backends before its container is stopped
+  const taskExecutor: TaskExecutor = {
+    describeNode: () => executor.describeNode(),
+    assign: async (tasks, payloads, peers) => {
+      await dataPlane.update(tasks, peers);
+      await executor.assign(tasks, payloads);
+    },
+  };
   const taskLogs = (taskId: string, opts: TaskLogOptions, signal: AbortSignal) =>
     containerLogs(executor, taskId, opts, signal);
   const logSource: TaskLogSource = { logs: (req, signal) => logLines(taskLogs, req, signal) };
   const agent = new Agent({
     nodeId: deps.nodeId,
     connector: connector(logSource),
-    executor,
+    executor: taskExecutor,
     clock: deps.clock,
     logger,
   });
@@ -65,6 +91,7 @@ export async function startAgentRuntime(
       ac.abort();
       await running;
       await executor.stop();
+      dns.closeAll();
       if (opts?.leaving) await removeTaskContainers(engine, files, deps.nodeId, logger);
     },
   };

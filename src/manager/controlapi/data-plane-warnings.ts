@@ -1,14 +1,15 @@
 /**
- * Overlay networking's data plane (VXLAN, service VIPs, the routing mesh) is not built yet: the
- * control plane allocates subnets, addresses, VIPs and published ports, but no packet flows. A
- * service that asks for them still runs, and the CLI prints these warnings so nobody is misled.
+ * Overlay networking's data plane is single-node so far: tasks on one node reach each other over a
+ * local bridge with their cluster addresses, service names resolve and VIPs balance (agent/network),
+ * but there is no VXLAN between nodes and no routing mesh. A service that asks for those still
+ * runs, and the CLI prints these warnings so nobody is misled.
  */
 import type { ServiceSpec } from "../../api/index.ts";
 
 export const MESH_WARNING =
   "shoal: the routing mesh is not implemented yet: ingress-mode published ports are allocated but do not answer (use --publish mode=host for a port that works now)";
 export const OVERLAY_WARNING =
-  "shoal: the overlay network data plane is not implemented yet: tasks get their overlay addresses allocated but no overlay connectivity, service VIP or DNS";
+  "shoal: overlay networks connect tasks on the same node only: cross-node overlay traffic (VXLAN) is not implemented yet";
 
 export function dataPlaneWarnings(spec: ServiceSpec): string[] {
   const out: string[] = [];

@@ -6,6 +6,7 @@ import type {
   AssignedPayload,
   AssignmentMessage,
   DispatcherSession,
+  Service,
   SessionInfo,
   Task,
   TaskStatusReport,
@@ -20,6 +21,7 @@ import {
   neededDependencies,
   type PayloadSource,
 } from "./dependencies.ts";
+import { networkPeers, nodeNetworks, touchesNetworks } from "./peers.ts";
 
 export interface SessionHooks {
   heartbeat(nodeId: string, sessionId: string): number;
@@ -43,7 +45,7 @@ export class AgentSession implements DispatcherSession {
 
   async *assignments(): AsyncIterable<AssignmentMessage> {
     const { result, events } = this.store.viewAndWatch((tx) => tx.lookup("tasks", "node", this.nodeId), {
-      tables: ["tasks"],
+      tables: ["tasks", "services"],
       signal: this.abort.signal,
     });
     const first = completeAssignment(result, this.nodeId);
@@ -52,25 +54,42 @@ export class AgentSession implements DispatcherSession {
     // line with them (dependencies.ts).
     const mine = new Map(first.tasks.map((t) => [t.ID, t]));
     const held: DependencyIds = { secrets: new Set(), configs: new Set() };
-    yield this.withDependencies(first, mine, held) ?? first;
+    const peers = { sent: "" };
+    const firstOut = this.withDependencies(first, mine, held) ?? first;
+    yield this.withPeers(firstOut, mine, peers) ?? firstOut;
     const iterator = events[Symbol.asyncIterator]();
     try {
       for (;;) {
         const next = await iterator.next();
         if (next.done || this.abort.signal.aborted) return;
+        if (next.value.table === "services") {
+          // a service's VIPs or name changed: only the data plane's view can change
+          const out = this.withPeers({ kind: "incremental", tasks: [], removed: [] }, mine, peers);
+          if (out) yield out;
+          continue;
+        }
         const event = next.value as StoreEvent<"tasks">;
         const change: { task: Task; deleted: boolean } = {
           task: event.object,
           deleted: event.kind === "delete",
         };
-        // Other nodes' tasks change nothing here: skip them without recomputing.
+        // Other nodes' tasks change nothing here unless they are on this node's networks.
         const ours = change.task.NodeID === this.nodeId || mine.has(change.task.ID);
-        if (!ours) continue;
+        if (!ours) {
+          const nets = nodeNetworks(mine.values(), this.nodeId);
+          if (!touchesNetworks(change.task, nets) && !touchesNetworks(event.previous, nets)) continue;
+          const out = this.withPeers({ kind: "incremental", tasks: [], removed: [] }, mine, peers);
+          if (out) yield out;
+          continue;
+        }
         if (change.deleted || change.task.NodeID !== this.nodeId) mine.delete(change.task.ID);
         else mine.set(change.task.ID, change.task);
         const msg = incrementalAssignment(known, [change], this.nodeId);
-        const out = this.withDependencies(msg ?? { kind: "incremental", tasks: [], removed: [] }, mine, held);
+        const base = msg ?? { kind: "incremental" as const, tasks: [], removed: [] };
+        const deps = this.withDependencies(base, mine, held);
+        const out = this.withPeers(deps ?? base, mine, peers);
         if (out) yield out;
+        else if (deps) yield deps;
         else if (msg) yield msg;
       }
     } finally {
@@ -100,6 +119,26 @@ export class AgentSession implements DispatcherSession {
     if (diff.removedSecrets.length > 0) out.removedSecrets = diff.removedSecrets;
     if (diff.removedConfigs.length > 0) out.removedConfigs = diff.removedConfigs;
     return out;
+  }
+
+  /**
+   * Adds the data plane's view (peers.ts) to `msg` when it differs from the one last sent;
+   * undefined when it does not.
+   */
+  private withPeers(
+    msg: AssignmentMessage,
+    tasks: ReadonlyMap<string, Task>,
+    state: { sent: string },
+  ): AssignmentMessage | undefined {
+    const nets = nodeNetworks(tasks.values(), this.nodeId);
+    if (nets.size === 0 && state.sent === "") return undefined;
+    const view = this.store.view((tx) =>
+      networkPeers(tx.list("tasks"), tx.list("services") as Service[], nets),
+    );
+    const text = JSON.stringify(view);
+    if (text === state.sent) return undefined;
+    state.sent = text;
+    return { ...msg, peers: view };
   }
 
   updateTaskStatus(reports: TaskStatusReport[]): Promise<void> {

@@ -1,0 +1,164 @@
+/**
+ * The node's data plane: keeps one local bridge network per swarm network its tasks use (created
+ * before the executor sees the tasks, removed once no local task needs it), a DNS server on each
+ * bridge's gateway, and the VIP rules in every running task container's netns in line with the
+ * dispatcher's peer view. Planning is pure (plan.ts, dns-answer.ts); dockerd and nft are ports.
+ */
+import type { NetworkedTask, NetworkPeers, SwarmTask, Task } from "../../api/index.ts";
+import type { Logger } from "../../base/index.ts";
+import { taskName } from "../executor/container-config.ts";
+import type { NetworkEndpoint } from "../executor/spec.ts";
+import type { ContainerEngine } from "../executor/types.ts";
+import type { DnsServer } from "./dns-server.ts";
+import {
+  type LocalNetwork,
+  localNetworkOf,
+  needsNetworks,
+  taskEndpoints,
+  vipBackends,
+  vipRuleset,
+  wantedNetworks,
+} from "./plan.ts";
+import type { LocalNetworkDriver, RulesetLoader } from "./types.ts";
+
+export interface DataPlaneOptions {
+  driver: LocalNetworkDriver;
+  loadRuleset: RulesetLoader;
+  logger: Logger;
+  /** Service discovery; without it containers get no `--dns`. */
+  dns?: DnsServer;
+}
+
+const serviceNameOf = (t: Task): string => (t as SwarmTask).ServiceAnnotations?.Name || t.ServiceID || "";
+const ip = (cidr: string): string => cidr.split("/")[0] ?? "";
+
+export class DataPlane {
+  private peerView: NetworkPeers | undefined;
+  private readonly tasks = new Map<string, Task>();
+  private readonly networks = new Map<string, LocalNetwork>();
+  /** Rules last loaded, by `<container id>/<pid>` (a new netns gets them again). */
+  private readonly loaded = new Map<string, string>();
+  private engine: ContainerEngine | undefined;
+
+  constructor(private readonly opts: DataPlaneOptions) {}
+
+  /** The engine used to find task containers' PIDs (the executor's). */
+  bind(engine: ContainerEngine): void {
+    this.engine = engine;
+  }
+
+  peers(): NetworkPeers | undefined {
+    return this.peerView;
+  }
+
+  /**
+   * Converges to the node's tasks and the peer view: creates missing bridges (before any of these
+   * tasks' containers is created), refreshes the VIP rules, removes bridges no task needs.
+   */
+  async update(tasks: readonly Task[], peers: NetworkPeers | undefined): Promise<void> {
+    if (peers) this.peerView = peers;
+    this.tasks.clear();
+    for (const t of tasks) this.tasks.set(t.ID, t);
+    const wanted = wantedNetworks(tasks);
+    for (const n of wanted.values()) {
+      if (!this.networks.has(n.id)) {
+        try {
+          await this.opts.driver.create(n);
+          this.networks.set(n.id, n);
+        } catch (err) {
+          this.opts.logger.warn({ err, network: n.name }, "creating the local network failed");
+          continue;
+        }
+      }
+      await this.opts.dns
+        ?.listen(n.gateway)
+        .catch((err: unknown) => this.opts.logger.warn({ err, address: n.gateway }, "dns listen failed"));
+    }
+    await this.refreshRules();
+    await this.removeUnused(wanted);
+  }
+
+  /** The task's networks for the executor (the first is attached at create). */
+  endpointsFor(task: Task): NetworkEndpoint[] {
+    return taskEndpoints(task, serviceNameOf(task));
+  }
+
+  /** The `--dns` of a task's container: its first network's gateway, when DNS is served. */
+  nameserverFor(taskId: string): string | undefined {
+    const task = this.tasks.get(taskId);
+    if (!task || !this.opts.dns) return undefined;
+    const first = this.endpointsFor(task)[0];
+    const n = [...this.networks.values()].find((x) => x.name === first?.name);
+    return n?.gateway;
+  }
+
+  /** The further networks a task's container joins after create. */
+  extraEndpoints(taskId: string): NetworkEndpoint[] {
+    const task = this.tasks.get(taskId);
+    return task ? this.endpointsFor(task).slice(1) : [];
+  }
+
+  /** The swarm networks of the local container with address `clientIp`, else the server's own. */
+  networksOf(clientIp: string, serverAddress: string): ReadonlySet<string> {
+    for (const t of this.tasks.values()) {
+      const atts = (t as NetworkedTask).NetworksAttachments ?? [];
+      if (atts.some((a) => (a.Addresses ?? []).some((c) => ip(c) === clientIp))) {
+        return new Set(atts.map((a) => a.Network.ID));
+      }
+    }
+    const own = [...this.networks.values()].filter((n) => n.gateway === serverAddress).map((n) => n.id);
+    return new Set(own);
+  }
+
+  /** Loads the VIP rules into one task's container (after it starts). */
+  async applyRules(taskId: string): Promise<void> {
+    const task = this.tasks.get(taskId);
+    if (task) await this.applyTaskRules(task);
+  }
+
+  /** Reloads every running task container's rules whose backends changed. */
+  async refreshRules(): Promise<void> {
+    for (const t of this.tasks.values()) {
+      if (needsNetworks(t)) await this.applyTaskRules(t);
+    }
+  }
+
+  private async applyTaskRules(task: Task): Promise<void> {
+    const atts = ((task as NetworkedTask).NetworksAttachments ?? []).filter((a) => localNetworkOf(a.Network));
+    if (atts.length === 0 || !this.engine) return;
+    const name = taskName(task, serviceNameOf(task));
+    const c = await this.engine.inspectContainer(name).catch(() => null);
+    if (c?.state !== "running" || c.pid <= 0) return;
+    const key = `${c.id}/${c.pid}`;
+    const script = vipRuleset(vipBackends(this.peerView, new Set(atts.map((a) => a.Network.ID))));
+    if (this.loaded.get(key) === script) return;
+    try {
+      await this.opts.loadRuleset(c.pid, script);
+      this.loaded.set(key, script);
+    } catch (err) {
+      this.opts.logger.warn({ err, "task.id": task.ID }, "loading VIP rules failed");
+    }
+  }
+
+  private async removeUnused(wanted: ReadonlyMap<string, LocalNetwork>): Promise<void> {
+    const existing = await this.opts.driver.list().catch((err: unknown) => {
+      this.opts.logger.warn({ err }, "listing local networks failed");
+      return [];
+    });
+    for (const e of existing) {
+      if (wanted.has(e.networkId)) continue;
+      try {
+        await this.opts.driver.remove(e.name);
+        const n = this.networks.get(e.networkId);
+        this.networks.delete(e.networkId);
+        if (n && ![...this.networks.values()].some((x) => x.gateway === n.gateway))
+          this.opts.dns?.close(n.gateway);
+      } catch (err) {
+        // containers may still be attached; the next update tries again
+        this.opts.logger.debug({ err, network: e.name }, "removing the local network failed");
+      }
+    }
+    // forget rules of containers that are gone (keys are cheap; keep the map from growing forever)
+    if (this.loaded.size > 4 * (this.tasks.size + 1)) this.loaded.clear();
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * What a node's data plane needs about the networks its tasks use (pure): the services attached to
+ * them (name, endpoint mode, VIPs) and the running tasks on them with their addresses, from any
+ * node. A task is a backend only while it runs and is meant to run, so it leaves the set as soon as
+ * its desired state moves past running, before its node stops the container.
+ */
+import type { NetworkedTask, NetworkPeers, PeerService, PeerTask, Service, Task } from "../../api/index.ts";
+import { TaskStates } from "../../api/index.ts";
+
+const attachmentsOf = (t: Task) => (t as NetworkedTask).NetworksAttachments ?? [];
+
+/** The network IDs the node's live tasks (state ≤ running) are attached to. */
+export function nodeNetworks(tasks: Iterable<Task>, nodeId: string): Set<string> {
+  const out = new Set<string>();
+  for (const t of tasks) {
+    if (t.NodeID !== nodeId) continue;
+    if (TaskStates[t.Status?.State ?? "new"] > TaskStates.running) continue;
+    for (const a of attachmentsOf(t)) if (a.Network?.ID) out.add(a.Network.ID);
+  }
+  return out;
+}
+
+/** True when the task may serve traffic: running and meant to keep running. */
+export function isBackend(t: Task): boolean {
+  return t.Status?.State === "running" && (t.DesiredState ?? "running") === "running";
+}
+
+/** True when a task change can change what nodes on `networks` see. */
+export function touchesNetworks(t: Task | undefined, networks: ReadonlySet<string>): boolean {
+  return !!t && attachmentsOf(t).some((a) => networks.has(a.Network?.ID ?? ""));
+}
+
+export function networkPeers(
+  tasks: Iterable<Task>,
+  services: Iterable<Service>,
+  networks: ReadonlySet<string>,
+): NetworkPeers {
+  const peerTasks: PeerTask[] = [];
+  for (const t of tasks) {
+    if (!isBackend(t)) continue;
+    const addresses = attachmentsOf(t)
+      .filter((a) => networks.has(a.Network?.ID ?? ""))
+      .flatMap((a) => (a.Addresses ?? []).map((Addr) => ({ NetworkID: a.Network.ID, Addr })));
+    if (addresses.length === 0) continue;
+    peerTasks.push({ ID: t.ID, ServiceID: t.ServiceID ?? "", NodeID: t.NodeID ?? "", Addresses: addresses });
+  }
+  const peerServices: PeerService[] = [];
+  for (const s of services) {
+    const targets = (s.Spec?.TaskTemplate?.Networks ?? []).map((n) => n.Target ?? "");
+    const vips = (s.Endpoint?.VirtualIPs ?? [])
+      .filter((v) => networks.has(v.NetworkID ?? "") && v.Addr)
+      .map((v) => ({ NetworkID: v.NetworkID ?? "", Addr: v.Addr ?? "" }));
+    if (vips.length === 0 && !targets.some((n) => networks.has(n))) continue;
+    const mode = s.Spec?.EndpointSpec?.Mode === "dnsrr" ? "dnsrr" : "vip";
+    peerServices.push({ ID: s.ID ?? "", Name: s.Spec?.Name ?? "", Mode: mode, VirtualIPs: vips });
+  }
+  peerTasks.sort((a, b) => a.ID.localeCompare(b.ID));
+  peerServices.sort((a, b) => a.ID.localeCompare(b.ID));
+  return { services: peerServices, tasks: peerTasks };
+}
