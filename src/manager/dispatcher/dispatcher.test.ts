@@ -104,3 +104,20 @@ test("an unknown node cannot open a session", async () => {
   const { dispatcher } = await setup();
   await assert.rejects(dispatcher.openSession("nope", {}), /node nope not found/);
 });
+
+test("a session closed before its first heartbeat does not mark the node down; a used one does", async () => {
+  const { store, clock, dispatcher } = await setup();
+  // The agent gave up waiting for this session and holds one on another manager.
+  const abandoned = await dispatcher.openSession("n1", { Hostname: "h1" });
+  abandoned.close();
+  clock.advance(60_000);
+  await flushMicrotasks();
+  assert.equal(store.view((tx) => tx.get("nodes", "n1"))?.Status?.State, "ready");
+  const used = await dispatcher.openSession("n1", { Hostname: "h1" });
+  await used.heartbeat();
+  used.close();
+  clock.advance(15_000);
+  await flushMicrotasks();
+  assert.equal(store.view((tx) => tx.get("nodes", "n1"))?.Status?.State, "down");
+  await dispatcher.stop();
+});

@@ -40,6 +40,8 @@ export interface DispatcherDeps {
 interface NodeLiveness {
   sessionId: string;
   expiry: Timer;
+  /** The agent heartbeated this session at least once (it holds it). */
+  beaten: boolean;
 }
 
 export class Dispatcher implements DispatcherConnector {
@@ -75,12 +77,12 @@ export class Dispatcher implements DispatcherConnector {
       {
         heartbeat: (n, s) => this.beat(n, s),
         report: (n, reports) => this.report(n, reports),
-        closed: (_n, _s) => undefined,
+        closed: (n, s) => this.abandoned(n, s),
       },
     );
     this.sessions.add(session);
     session.signal.addEventListener("abort", () => this.sessions.delete(session), { once: true });
-    this.arm(nodeId, sessionId);
+    this.arm(nodeId, sessionId, false);
     this.deps.logger.debug({ "node.id": nodeId, session: sessionId }, "agent session opened");
     return session;
   }
@@ -100,14 +102,27 @@ export class Dispatcher implements DispatcherConnector {
     if (this.live.get(nodeId)?.sessionId !== sessionId) {
       throw unavailable("session is no longer valid; register again");
     }
-    return this.arm(nodeId, sessionId);
+    return this.arm(nodeId, sessionId, true);
   }
 
-  private arm(nodeId: string, sessionId: string): number {
+  /**
+   * A session closed before its first heartbeat was never used: the agent gave up waiting for it
+   * (say, while etcd elected a leader) and holds a session on another manager now. Its timer must
+   * not mark the node down there. A session closed after heartbeats keeps its timer: an agent that
+   * dies is marked down when the grace period ends (SwarmKit's behaviour).
+   */
+  private abandoned(nodeId: string, sessionId: string): void {
+    const l = this.live.get(nodeId);
+    if (l?.sessionId !== sessionId || l.beaten) return;
+    l.expiry.cancel();
+    this.live.delete(nodeId);
+  }
+
+  private arm(nodeId: string, sessionId: string, beaten: boolean): number {
     this.live.get(nodeId)?.expiry.cancel();
     const ttl = this.config.heartbeatPeriodMs * this.config.graceMultiplier;
     const expiry = this.deps.clock.setTimer(ttl, () => void this.markDown(nodeId, sessionId));
-    this.live.set(nodeId, { sessionId, expiry });
+    this.live.set(nodeId, { sessionId, expiry, beaten });
     return this.config.heartbeatPeriodMs;
   }
 
