@@ -83,6 +83,82 @@ program
     for (const service of result.services) process.stdout.write(`updated service ${service}\n`);
   });
 
+const stack = program
+  .command("stack")
+  .description("stacks with history: deploy compose files, history, rollback");
+const hostOption = () =>
+  new Option(
+    "-H, --host <unix://path>",
+    "Engine API socket (default: DOCKER_HOST, else /run/shoal/docker.sock)",
+  );
+const hostOf = (host: string | undefined) => engineSocket(host?.replace(/^unix:\/\//, ""));
+const io = {
+  out: (l: string) => process.stdout.write(`${l}\n`),
+  err: (l: string) => process.stderr.write(`${l}\n`),
+};
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+stack
+  .command("deploy")
+  .description("deploy compose files as docker stack deploy does, record a revision, optionally wait")
+  .argument("<name>", "the stack")
+  .requiredOption("-c, --compose-file <file>", "compose file (repeat to merge several, in order)", collect)
+  .option("--prune", "remove services no longer in the files")
+  .option("--wait", "wait until every service converged (running, healthy); exit 1 if one does not")
+  .option("--timeout <seconds>", "how long --wait and depends_on waits may take", "300")
+  .addOption(hostOption())
+  .action(
+    async (
+      name: string,
+      opts: { composeFile: string[]; prune?: boolean; wait?: boolean; timeout: string; host?: string },
+    ) => {
+      const { stackDeploy } = await import("./cli/stack-deploy.ts");
+      await stackDeploy(hostOf(opts.host), opts.composeFile, name, {
+        prune: opts.prune,
+        wait: opts.wait,
+        timeoutMs: Number(opts.timeout) * 1000,
+        io,
+      });
+    },
+  );
+
+stack
+  .command("ls")
+  .description("stacks deployed with shoal stack deploy, with their newest revision")
+  .addOption(hostOption())
+  .action(async (opts: { host?: string }) => {
+    const { stackList } = await import("./cli/stack-history.ts");
+    for (const line of await stackList(hostOf(opts.host))) io.out(line);
+  });
+
+stack
+  .command("history")
+  .description("the recorded revisions of a stack (newest marked *)")
+  .argument("<name>", "the stack")
+  .addOption(hostOption())
+  .action(async (name: string, opts: { host?: string }) => {
+    const { stackHistory } = await import("./cli/stack-history.ts");
+    for (const line of await stackHistory(hostOf(opts.host), name)) io.out(line);
+  });
+
+stack
+  .command("rollback")
+  .description("re-deploy a recorded revision (default: the previous one) and record it as a new one")
+  .argument("<name>", "the stack")
+  .option("--to <revision>", "the revision to restore")
+  .option("--wait", "wait until every service converged")
+  .option("--timeout <seconds>", "how long --wait may take", "300")
+  .addOption(hostOption())
+  .action(async (name: string, opts: { to?: string; wait?: boolean; timeout: string; host?: string }) => {
+    const { stackRollback } = await import("./cli/stack-history.ts");
+    const to = opts.to === undefined ? undefined : Number(opts.to);
+    await stackRollback(hostOf(opts.host), name, to, {
+      wait: opts.wait,
+      timeoutMs: Number(opts.timeout) * 1000,
+      io,
+    });
+  });
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   const message = err instanceof ShoalError || err instanceof Error ? err.message : String(err);
   process.stderr.write(`shoal: ${message}\n`);
