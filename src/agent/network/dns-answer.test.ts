@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import * as dnsPacket from "dns-packet";
+import type { NetworkPeers } from "../../api/index.ts";
+import { lookup } from "./dns-answer.ts";
+import { answerPacket, hostNameservers } from "./dns-server.ts";
+
+const peers: NetworkPeers = {
+  services: [
+    { ID: "s1", Name: "api", Mode: "vip", VirtualIPs: [{ NetworkID: "n1", Addr: "10.0.1.2/24" }] },
+    { ID: "s2", Name: "db", Mode: "dnsrr", VirtualIPs: [] },
+    { ID: "s4", Name: "other", Mode: "vip", VirtualIPs: [{ NetworkID: "n2", Addr: "10.0.2.2/24" }] },
+  ],
+  tasks: [
+    { ID: "a", ServiceID: "s1", NodeID: "x", Addresses: [{ NetworkID: "n1", Addr: "10.0.1.4/24" }] },
+    { ID: "b", ServiceID: "s1", NodeID: "y", Addresses: [{ NetworkID: "n1", Addr: "10.0.1.3/24" }] },
+    { ID: "c", ServiceID: "s2", NodeID: "x", Addresses: [{ NetworkID: "n1", Addr: "10.0.1.7/24" }] },
+  ],
+};
+const n1 = new Set(["n1"]);
+
+test("<service> is its VIP; tasks.<service> its task addresses; case and trailing dot ignored", () => {
+  assert.deepEqual(lookup(peers, n1, "api", "A"), { kind: "answer", addresses: ["10.0.1.2"] });
+  assert.deepEqual(lookup(peers, n1, "API.", "A"), { kind: "answer", addresses: ["10.0.1.2"] });
+  assert.deepEqual(lookup(peers, n1, "tasks.api", "A"), {
+    kind: "answer",
+    addresses: ["10.0.1.3", "10.0.1.4"],
+  });
+});
+
+test("dnsrr services resolve to their tasks; AAAA of a known name is empty, not forwarded", () => {
+  assert.deepEqual(lookup(peers, n1, "db", "A"), { kind: "answer", addresses: ["10.0.1.7"] });
+  assert.deepEqual(lookup(peers, n1, "api", "AAAA"), { kind: "answer", addresses: [] });
+});
+
+test("only services on a shared network answer; others are forwarded", () => {
+  assert.deepEqual(lookup(peers, n1, "other", "A"), { kind: "forward" });
+  assert.deepEqual(lookup(peers, new Set(["n2"]), "other", "A"), { kind: "answer", addresses: ["10.0.2.2"] });
+  assert.deepEqual(lookup(peers, n1, "example.com", "A"), { kind: "forward" });
+  assert.deepEqual(lookup(undefined, n1, "api", "A"), { kind: "forward" });
+});
+
+test("answerPacket: a response to the query's id and question with one A record per address", () => {
+  const query = dnsPacket.decode(
+    dnsPacket.encode({
+      type: "query",
+      id: 4242,
+      flags: dnsPacket.RECURSION_DESIRED,
+      questions: [{ type: "A", name: "tasks.api" }],
+    }),
+  );
+  const reply = dnsPacket.decode(
+    answerPacket(query, { kind: "answer", addresses: ["10.0.1.3", "10.0.1.4"] }),
+  );
+  assert.equal(reply.id, 4242);
+  assert.equal(reply.type, "response");
+  assert.deepEqual(
+    reply.answers?.map((a) => [a.type, a.name, "data" in a ? a.data : undefined]),
+    [
+      ["A", "tasks.api", "10.0.1.3"],
+      ["A", "tasks.api", "10.0.1.4"],
+    ],
+  );
+});
+
+test("hostNameservers reads resolv.conf", () => {
+  assert.deepEqual(hostNameservers("# x\nnameserver 10.255.255.53\nsearch a\nnameserver 1.1.1.1\n"), [
+    "10.255.255.53",
+    "1.1.1.1",
+  ]);
+});
