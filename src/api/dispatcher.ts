@@ -62,6 +62,8 @@ export interface PeerTask {
 export interface NetworkPeers {
   services: PeerService[];
   tasks: PeerTask[];
+  /** The underlay address of every node in `tasks` and of the receiving node (VXLAN endpoints). */
+  nodes?: Array<{ ID: string; Addr: string }>;
 }
 
 /** The status part of a task the agent reports. */

@@ -5,7 +5,14 @@
 import { DockerNetworks } from "../agent/executor/docker-networks.ts";
 import { DockerEngine, Executor } from "../agent/executor/index.ts";
 import { Agent, type TaskExecutor } from "../agent/index.ts";
-import { DataPlane, DnsServer, loadRuleset, NetworkedEngine } from "../agent/network/index.ts";
+import {
+  DataPlane,
+  DnsServer,
+  linkExists,
+  loadRuleset,
+  NetworkedEngine,
+  run,
+} from "../agent/network/index.ts";
 import { TmpfsTaskFiles } from "../agent/secrets/index.ts";
 import type { DispatcherConnector, LogLine, LogRequest, TaskLogSource } from "../api/index.ts";
 import type { Clock, Logger } from "../base/index.ts";
@@ -47,7 +54,15 @@ export async function startAgentRuntime(
     },
     netLogger,
   );
-  plane = new DataPlane({ driver: networks, loadRuleset, logger: netLogger, dns });
+  plane = new DataPlane({
+    driver: networks,
+    loadRuleset,
+    logger: netLogger,
+    dns,
+    nodeId: deps.nodeId,
+    run,
+    linkExists,
+  });
   const dataPlane = plane;
   const executor = new Executor({
     engine: new NetworkedEngine(engine, dataPlane, networks),

@@ -11,6 +11,14 @@ import type { NetworkEndpoint } from "../executor/spec.ts";
 import type { ContainerEngine } from "../executor/types.ts";
 import type { DnsServer } from "./dns-server.ts";
 import {
+  entryCommands,
+  type RemoteEndpoint,
+  remoteEndpoints,
+  selfAddress,
+  vxlanCommands,
+  vxlanDevice,
+} from "./overlay.ts";
+import {
   type LocalNetwork,
   localNetworkOf,
   needsNetworks,
@@ -27,6 +35,11 @@ export interface DataPlaneOptions {
   logger: Logger;
   /** Service discovery; without it containers get no `--dns`. */
   dns?: DnsServer;
+  /** This node's ID (which peers are remote). */
+  nodeId?: string;
+  /** Runs `ip`/`bridge` commands for VXLAN (shell.ts); without it networks stay node-local. */
+  run?: (cmd: readonly string[]) => Promise<string>;
+  linkExists?: (name: string) => Promise<boolean>;
 }
 
 const serviceNameOf = (t: Task): string => (t as SwarmTask).ServiceAnnotations?.Name || t.ServiceID || "";
@@ -39,6 +52,8 @@ export class DataPlane {
   /** Rules last loaded, by `<container id>/<pid>` (a new netns gets them again). */
   private readonly loaded = new Map<string, string>();
   private engine: ContainerEngine | undefined;
+  /** Remote endpoints installed on each network's VXLAN device, by swarm network ID. */
+  private readonly remotes = new Map<string, RemoteEndpoint[]>();
 
   constructor(private readonly opts: DataPlaneOptions) {}
 
@@ -74,8 +89,38 @@ export class DataPlane {
         ?.listen(n.gateway)
         .catch((err: unknown) => this.opts.logger.warn({ err, address: n.gateway }, "dns listen failed"));
     }
+    await this.syncOverlays(wanted);
     await this.refreshRules();
     await this.removeUnused(wanted);
+  }
+
+  /** VXLAN device and static FDB/neighbour entries for every network with remote tasks. */
+  private async syncOverlays(wanted: ReadonlyMap<string, LocalNetwork>): Promise<void> {
+    const { run, linkExists, nodeId } = this.opts;
+    if (!run || !linkExists || !nodeId) return;
+    const local = selfAddress(this.peerView, nodeId);
+    for (const n of wanted.values()) {
+      if (!this.networks.has(n.id) || n.vni <= 0) continue;
+      const after = remoteEndpoints(this.peerView, n.id, nodeId);
+      const before = this.remotes.get(n.id);
+      if (!before && after.length === 0) continue;
+      try {
+        if (!before) {
+          if (!local) continue;
+          for (const cmd of vxlanCommands(n, local, await linkExists(vxlanDevice(n)))) await run(cmd);
+        }
+        const applied: RemoteEndpoint[] = [];
+        for (const cmd of entryCommands(vxlanDevice(n), before ?? [], after)) {
+          await run(cmd).catch((err: unknown) =>
+            this.opts.logger.debug({ err }, "overlay entry command failed"),
+          );
+        }
+        applied.push(...after);
+        this.remotes.set(n.id, applied);
+      } catch (err) {
+        this.opts.logger.warn({ err, network: n.name }, "setting up the VXLAN device failed");
+      }
+    }
   }
 
   /** The task's networks for the executor (the first is attached at create). */
@@ -147,6 +192,11 @@ export class DataPlane {
     });
     for (const e of existing) {
       if (wanted.has(e.networkId)) continue;
+      const known = this.networks.get(e.networkId);
+      if (known && this.opts.run && known.vni > 0) {
+        await this.opts.run(["ip", "link", "del", vxlanDevice(known)]).catch(() => undefined);
+      }
+      this.remotes.delete(e.networkId);
       try {
         await this.opts.driver.remove(e.name);
         const n = this.networks.get(e.networkId);

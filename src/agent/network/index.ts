@@ -9,6 +9,15 @@ export { answerPacket, type DnsContext, DnsServer, hostNameservers } from "./dns
 export { NetworkedEngine } from "./engine.ts";
 export { loadRuleset } from "./nft.ts";
 export {
+  entryCommands,
+  macOf,
+  type RemoteEndpoint,
+  remoteEndpoints,
+  selfAddress,
+  vxlanCommands,
+  vxlanDevice,
+} from "./overlay.ts";
+export {
   LABEL_SHOAL_NETWORK,
   LABEL_SHOAL_NETWORK_ID,
   type LocalNetwork,
@@ -20,4 +29,5 @@ export {
   vipRuleset,
   wantedNetworks,
 } from "./plan.ts";
+export { linkExists, run } from "./shell.ts";
 export type { ExistingNetwork, LocalNetworkDriver, RulesetLoader } from "./types.ts";

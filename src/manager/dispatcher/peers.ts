@@ -34,6 +34,7 @@ export function networkPeers(
   tasks: Iterable<Task>,
   services: Iterable<Service>,
   networks: ReadonlySet<string>,
+  node?: { self: string; addrOf: (nodeId: string) => string | undefined },
 ): NetworkPeers {
   const peerTasks: PeerTask[] = [];
   for (const t of tasks) {
@@ -56,5 +57,11 @@ export function networkPeers(
   }
   peerTasks.sort((a, b) => a.ID.localeCompare(b.ID));
   peerServices.sort((a, b) => a.ID.localeCompare(b.ID));
-  return { services: peerServices, tasks: peerTasks };
+  if (!node) return { services: peerServices, tasks: peerTasks };
+  const ids = [...new Set([node.self, ...peerTasks.map((t) => t.NodeID)])].sort();
+  const nodes = ids.flatMap((ID) => {
+    const Addr = node.addrOf(ID);
+    return Addr ? [{ ID, Addr }] : [];
+  });
+  return { services: peerServices, tasks: peerTasks, nodes };
 }

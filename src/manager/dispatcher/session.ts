@@ -133,7 +133,10 @@ export class AgentSession implements DispatcherSession {
     const nets = nodeNetworks(tasks.values(), this.nodeId);
     if (nets.size === 0 && state.sent === "") return undefined;
     const view = this.store.view((tx) =>
-      networkPeers(tx.list("tasks"), tx.list("services") as Service[], nets),
+      networkPeers(tx.list("tasks"), tx.list("services") as Service[], nets, {
+        self: this.nodeId,
+        addrOf: (id) => tx.get("nodes", id)?.Status?.Addr,
+      }),
     );
     const text = JSON.stringify(view);
     if (text === state.sent) return undefined;
