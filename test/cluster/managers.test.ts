@@ -227,4 +227,28 @@ describe("three managers and a worker", () => {
       /You are attempting to leave the swarm on a node that is participating as a manager\./,
     );
   });
+
+  test("swarm leave --force on a manager removes its etcd member; node rm then removes the node", async () => {
+    const current = (await leaderOf(cluster.node(1))) ?? leader;
+    const leaving = [1, 2, 3].find((i) => i !== current) as number;
+    const m = cluster.node(current);
+    await ok(cluster.node(leaving), ["swarm", "leave", "--force"]);
+    await waitFor(
+      `mg-node${leaving} Down, no longer a manager`,
+      async () =>
+        (await nodeLs(m)).some((l) => new RegExp(`^mg-node${leaving} Down\\s*$`).test(l)) ? true : undefined,
+      30_000,
+    );
+    await ok(m, ["node", "rm", `mg-node${leaving}`]);
+    // Two managers left, both etcd members: writes still commit.
+    await ok(m, ["service", "scale", "-d", "after=1"]);
+    await waitFor(
+      "1 running task of after",
+      async () => ((await runningOn(m, "after")).length === 1 ? true : undefined),
+      60_000,
+    );
+    const ls = await nodeLs(m);
+    assert.equal(ls.length, 3, ls.join("\n"));
+    assert.equal(ls.filter((l) => / Ready (Leader|Reachable)$/.test(l)).length, 2, ls.join("\n"));
+  });
 });
