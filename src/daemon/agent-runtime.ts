@@ -107,7 +107,10 @@ export async function startAgentRuntime(
       await running;
       await executor.stop();
       dns.closeAll();
-      if (opts?.leaving) await removeTaskContainers(engine, files, deps.nodeId, logger);
+      if (opts?.leaving) {
+        await removeTaskContainers(engine, files, deps.nodeId, logger);
+        await dataPlane.removeAll();
+      }
     },
   };
 }

@@ -185,6 +185,13 @@ export class DataPlane {
     }
   }
 
+  /** `swarm leave`: removes every local network of this node (its containers are gone by then). */
+  async removeAll(): Promise<void> {
+    this.tasks.clear();
+    await this.removeUnused(new Map());
+    this.opts.dns?.closeAll();
+  }
+
   private async removeUnused(wanted: ReadonlyMap<string, LocalNetwork>): Promise<void> {
     const existing = await this.opts.driver.list().catch((err: unknown) => {
       this.opts.logger.warn({ err }, "listing local networks failed");

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { dataPlaneWarnings, MESH_WARNING, OVERLAY_WARNING } from "./data-plane-warnings.ts";
+import { dataPlaneWarnings, MESH_WARNING } from "./data-plane-warnings.ts";
 
-test("ingress ports and overlay networks are flagged; host-mode ports are not", () => {
+test("ingress ports are flagged; host-mode ports and overlay networks are not", () => {
   assert.deepEqual(dataPlaneWarnings({ Name: "a" }), []);
   assert.deepEqual(
     dataPlaneWarnings({
@@ -14,7 +14,5 @@ test("ingress ports and overlay networks are flagged; host-mode ports are not", 
   assert.deepEqual(dataPlaneWarnings({ Name: "a", EndpointSpec: { Ports: [{ TargetPort: 80 }] } }), [
     MESH_WARNING,
   ]);
-  assert.deepEqual(dataPlaneWarnings({ Name: "a", TaskTemplate: { Networks: [{ Target: "n1" }] } }), [
-    OVERLAY_WARNING,
-  ]);
+  assert.deepEqual(dataPlaneWarnings({ Name: "a", TaskTemplate: { Networks: [{ Target: "n1" }] } }), []);
 });
