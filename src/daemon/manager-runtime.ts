@@ -9,7 +9,7 @@ import type { Clock, Ids, Logger } from "../base/index.ts";
 import { failedPrecondition, unavailable } from "../base/index.ts";
 import type { NodeCredentials } from "../ca/index.ts";
 import { credentialPaths, MANAGER_OU } from "../ca/index.ts";
-import { ClusterApiServer, LogHub } from "../clusterapi/index.ts";
+import { ClusterApiServer, LogHub, RemoteLogClient } from "../clusterapi/index.ts";
 import type { EtcdMemberConfig } from "../etcd/index.ts";
 import {
   canRemoveMember,
@@ -34,7 +34,7 @@ import { startAgentRuntime } from "./agent-runtime.ts";
 import { clusterAuthority, clusterSecurity, nodeRegistry } from "./cluster-security.ts";
 import { watchDemotion } from "./demotion.ts";
 import { leaveRefusal, managerStats } from "./leave.ts";
-import { storeMembership } from "./manager-membership.ts";
+import { managerAddrs, storeMembership } from "./manager-membership.ts";
 import type { NodeState } from "./node-state.ts";
 import { saveNodeState, swarmDir } from "./node-state.ts";
 import { CertificateRenewer } from "./renewal-loop.ts";
@@ -199,13 +199,20 @@ export async function startManagerRuntime(
       taskLogs: (nodeId, taskId, opts, signal) =>
         nodeId === state.nodeId
           ? agent.taskLogs(taskId, opts, signal)
-          : remoteLogs(logs, nodeId, taskId, opts, signal),
+          : remoteLogs(logs, nodeId, taskId, opts, signal, () =>
+              otherManagers(store, state.nodeId).map((addr) => new RemoteLogClient(addr, () => credentials)),
+            ),
       prepareLeave: (force) => leaveEtcd(store, membership, state.nodeId, force, clock, logger, stopManager),
     };
   } catch (err) {
     await stopAll();
     throw err;
   }
+}
+
+/** The other managers' cluster API addresses, reachable first. */
+function otherManagers(store: Store, selfId: string): string[] {
+  return managerAddrs(store.view((tx) => tx.list("nodes")).filter((n) => n.ID !== selfId));
 }
 
 /**

@@ -3,12 +3,17 @@
  * only the agent, connected to the managers over the cluster API. The manager's runtime is in
  * manager-runtime.ts.
  */
-import type { LogRequest } from "../api/index.ts";
+import type { LogLine, LogRequest } from "../api/index.ts";
 import type { Clock, Ids, Logger } from "../base/index.ts";
-import { unavailable } from "../base/index.ts";
+import { ShoalError, unavailable } from "../base/index.ts";
 import type { NodeCredentials, NodeRole } from "../ca/index.ts";
 import { loadNodeCredentials } from "../ca/index.ts";
-import { fetchManagers, type LogHub, RemoteDispatcherConnector } from "../clusterapi/index.ts";
+import {
+  fetchManagers,
+  type LogHub,
+  RemoteDispatcherConnector,
+  type RemoteLogClient,
+} from "../clusterapi/index.ts";
 import type { TaskLogLine, TaskLogOptions } from "../engineapi/index.ts";
 import type { Store } from "../store/types.ts";
 import { startAgentRuntime } from "./agent-runtime.ts";
@@ -165,14 +170,19 @@ export function splitListen(listenAddr: string): [string, number] {
   return [listenAddr.slice(0, at) || "0.0.0.0", Number.parseInt(listenAddr.slice(at + 1), 10)];
 }
 
+/**
+ * Log lines of a task on another node: through this manager's session with that node, or else
+ * relayed by the manager that holds its session (`others`: the other managers; asked in turn, a
+ * manager that does not hold the session answers "not connected" at once).
+ */
 export async function* remoteLogs(
   logs: LogHub,
   nodeId: string,
   taskId: string,
   opts: TaskLogOptions,
   signal: AbortSignal,
+  others: () => RemoteLogClient[] = () => [],
 ): AsyncIterable<TaskLogLine> {
-  if (!logs.connected(nodeId)) throw unavailable(`node ${nodeId} is not connected to this manager`);
   const req: LogRequest = {
     taskIds: [taskId],
     follow: opts.follow,
@@ -181,7 +191,33 @@ export async function* remoteLogs(
     ...(opts.since !== undefined ? { since: opts.since } : {}),
     ...(typeof opts.tail === "number" ? { tail: opts.tail } : {}),
   };
-  for await (const line of logs.subscribe(nodeId, req, signal)) {
+  const lines = logs.connected(nodeId)
+    ? logs.subscribe(nodeId, req, signal)
+    : relayed(others(), nodeId, req, signal);
+  for await (const line of lines) {
     yield { stream: line.stream, timestamp: line.timestamp, line: line.line };
   }
+}
+
+async function* relayed(
+  managers: RemoteLogClient[],
+  nodeId: string,
+  req: LogRequest,
+  signal: AbortSignal,
+): AsyncIterable<LogLine> {
+  let last: unknown = unavailable(`node ${nodeId} is not connected to any manager`);
+  for (const manager of managers) {
+    const it = manager.logs(nodeId, req, signal)[Symbol.asyncIterator]();
+    let first: IteratorResult<LogLine>;
+    try {
+      first = await it.next();
+    } catch (err) {
+      if (!ShoalError.is(err, "Unavailable")) throw err;
+      last = err;
+      continue;
+    }
+    for (let next = first; !next.done; next = await it.next()) yield next.value;
+    return;
+  }
+  throw last;
 }
