@@ -106,6 +106,7 @@ export async function startAgentRuntime(
       ac.abort();
       await running;
       await executor.stop();
+      dataPlane.stop();
       dns.closeAll();
       if (opts?.leaving) {
         await removeTaskContainers(engine, files, deps.nodeId, logger);

@@ -42,6 +42,7 @@ export interface DataPlaneOptions {
   linkExists?: (name: string) => Promise<boolean>;
 }
 
+const CLEANUP_RETRY_MS = 2000;
 const serviceNameOf = (t: Task): string => (t as SwarmTask).ServiceAnnotations?.Name || t.ServiceID || "";
 const ip = (cidr: string): string => cidr.split("/")[0] ?? "";
 
@@ -54,6 +55,14 @@ export class DataPlane {
   private engine: ContainerEngine | undefined;
   /** Remote endpoints installed on each network's VXLAN device, by swarm network ID. */
   private readonly remotes = new Map<string, RemoteEndpoint[]>();
+  /** The peer view the rules were last refreshed for (null: never). */
+  private rulesFor: NetworkPeers | undefined | null = null;
+  /** The wanted set last cleaned up for, and whether a removal is still due. */
+  private cleanedFor = "";
+  private cleanupDue = true;
+  private queue: Promise<void> = Promise.resolve();
+  private retry: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
 
   constructor(private readonly opts: DataPlaneOptions) {}
 
@@ -70,7 +79,36 @@ export class DataPlane {
    * Converges to the node's tasks and the peer view: creates missing bridges (before any of these
    * tasks' containers is created), refreshes the VIP rules, removes bridges no task needs.
    */
-  async update(tasks: readonly Task[], peers: NetworkPeers | undefined): Promise<void> {
+  update(tasks: readonly Task[], peers: NetworkPeers | undefined): Promise<void> {
+    return this.serial(() => this.converge(tasks, peers));
+  }
+
+  /** Runs `fn` after every earlier update or cleanup (they share the maps and dockerd's networks). */
+  private serial(fn: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * A bridge whose last task's container was still being removed stays; try again shortly (the
+   * executor removes containers after the update that dropped their tasks).
+   */
+  private retryCleanup(): void {
+    if (this.retry || this.stopped) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      void this.serial(async () => {
+        if (!this.cleanupDue) return;
+        this.cleanupDue = false;
+        await this.removeUnused(wantedNetworks(this.tasks.values()));
+        if (this.cleanupDue) this.retryCleanup();
+      });
+    }, CLEANUP_RETRY_MS);
+    this.retry.unref();
+  }
+
+  private async converge(tasks: readonly Task[], peers: NetworkPeers | undefined): Promise<void> {
     if (peers) this.peerView = peers;
     this.tasks.clear();
     for (const t of tasks) this.tasks.set(t.ID, t);
@@ -90,8 +128,18 @@ export class DataPlane {
         .catch((err: unknown) => this.opts.logger.warn({ err, address: n.gateway }, "dns listen failed"));
     }
     await this.syncOverlays(wanted);
-    await this.refreshRules();
-    await this.removeUnused(wanted);
+    // a new container gets its rules when it starts; the others only when the view changed
+    if (this.rulesFor !== this.peerView) {
+      this.rulesFor = this.peerView;
+      await this.refreshRules();
+    }
+    const key = [...wanted.keys()].sort().join(",");
+    if (this.cleanupDue || key !== this.cleanedFor) {
+      this.cleanedFor = key;
+      this.cleanupDue = false;
+      await this.removeUnused(wanted);
+      if (this.cleanupDue) this.retryCleanup();
+    }
   }
 
   /** VXLAN device and static FDB/neighbour entries for every network with remote tasks. */
@@ -186,15 +234,25 @@ export class DataPlane {
   }
 
   /** `swarm leave`: removes every local network of this node (its containers are gone by then). */
-  async removeAll(): Promise<void> {
-    this.tasks.clear();
-    await this.removeUnused(new Map());
-    this.opts.dns?.closeAll();
+  removeAll(): Promise<void> {
+    return this.serial(async () => {
+      this.tasks.clear();
+      await this.removeUnused(new Map());
+      this.opts.dns?.closeAll();
+    });
+  }
+
+  /** Stops retrying cleanups (the daemon is stopping). */
+  stop(): void {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
   }
 
   private async removeUnused(wanted: ReadonlyMap<string, LocalNetwork>): Promise<void> {
     const existing = await this.opts.driver.list().catch((err: unknown) => {
       this.opts.logger.warn({ err }, "listing local networks failed");
+      this.cleanupDue = true;
       return [];
     });
     for (const e of existing) {
@@ -212,6 +270,7 @@ export class DataPlane {
           this.opts.dns?.close(n.gateway);
       } catch (err) {
         // containers may still be attached; the next update tries again
+        this.cleanupDue = true;
         this.opts.logger.debug({ err, network: e.name }, "removing the local network failed");
       }
     }
