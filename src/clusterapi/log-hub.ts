@@ -4,7 +4,7 @@
  * down the session stream, and the agent opens a publish stream back with the lines. The hub pairs
  * the two by subscription ID and checks that lines come from the node that was asked.
  */
-import type { LogLine, LogRequest } from "../api/index.ts";
+import type { LogLine, LogRequest, TaskLogSource } from "../api/index.ts";
 import type { Ids, Logger } from "../base/index.ts";
 import { ErrorCode, notFound, ShoalError, unavailable } from "../base/index.ts";
 import type { SessionDownMessage } from "./protocol.ts";
@@ -31,6 +31,8 @@ export interface LogPublisher {
 export class LogHub {
   private readonly channels = new Map<string, NodeChannel>();
   private readonly subs = new Map<string, Subscription>();
+  /** Nodes served in-process (a manager's own agent): no session stream, lines come directly. */
+  private readonly locals = new Map<string, TaskLogSource>();
 
   constructor(private readonly deps: { ids: Ids; logger: Logger }) {}
 
@@ -49,9 +51,20 @@ export class LogHub {
     };
   }
 
-  /** True when the node has a session on this manager. */
+  /**
+   * Serves a node's logs from an in-process source (the manager's own agent), so other managers
+   * can relay them too; the returned function detaches it.
+   */
+  attachLocal(nodeId: string, source: TaskLogSource): () => void {
+    this.locals.set(nodeId, source);
+    return () => {
+      if (this.locals.get(nodeId) === source) this.locals.delete(nodeId);
+    };
+  }
+
+  /** True when the node has a session on this manager (or is served in-process). */
   connected(nodeId: string): boolean {
-    return this.channels.has(nodeId);
+    return this.channels.has(nodeId) || this.locals.has(nodeId);
   }
 
   /**
@@ -59,6 +72,11 @@ export class LogHub {
    * when the signal aborts, or with Unavailable when the node disconnects or has no session here.
    */
   async *subscribe(nodeId: string, request: LogRequest, signal: AbortSignal): AsyncIterable<LogLine> {
+    const local = this.locals.get(nodeId);
+    if (local) {
+      yield* local.logs(request, signal);
+      return;
+    }
     const channel = this.channels.get(nodeId);
     if (!channel) throw unavailable(`node ${nodeId} is not connected to this manager`);
     const subscriptionId = this.deps.ids.newId();

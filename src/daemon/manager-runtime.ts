@@ -158,6 +158,9 @@ export async function startManagerRuntime(
       () => manager.dispatcher,
     );
     push((opts) => agent.stop(opts));
+    // Other managers relay this node's task logs through this manager's log hub.
+    const detachLogs = logs.attachLocal(state.nodeId, agent.logSource);
+    push(async () => detachLogs());
     const renewer = new CertificateRenewer({
       dir,
       clock,
