@@ -103,6 +103,34 @@ describe("three managers and a worker", () => {
     );
   });
 
+  test("service logs reach every node from every manager (relayed by the session's manager)", async () => {
+    await ok(cluster.node(1), [
+      "service",
+      "create",
+      "-d",
+      "--name",
+      "talk",
+      "--mode",
+      "global",
+      "busybox:local",
+      "sh",
+      "-c",
+      "while true; do echo hello from $(hostname); sleep 0.5; done",
+    ]);
+    for (const i of [1, 2, 3]) {
+      await waitFor(
+        `log lines from all four nodes on node ${i}`,
+        async () => {
+          const r = await cluster.node(i).docker(["service", "logs", "--tail", "2", "talk"]);
+          const hosts = new Set([...r.stdout.matchAll(/@(\S+)\s+\|/g)].map((x) => x[1]));
+          return hosts.size === 4 ? true : undefined;
+        },
+        60_000,
+      );
+    }
+    await ok(cluster.node(1), ["service", "rm", "talk"]);
+  });
+
   test("kill -9 the leader: another manager leads, services still work, the worker fails over", async () => {
     const before = await runningOn(cluster.node(2), "spread");
     const onWorker = before.filter((n) => n === "mg-node4").length;
