@@ -165,6 +165,22 @@ describe("overlay networks on one node: bridge, DNS, VIP", () => {
     }
   });
 
+  test("after a daemon restart (containers adopted) DNS and the VIP still answer", async () => {
+    await daemon.kill("SIGTERM");
+    await daemon.start();
+    const client = containersOf("client")[0]!;
+    const body = await waitFor(
+      "wget api after the restart",
+      async () => {
+        const r = exec(client, ["timeout", "3", "wget", "-qO-", "http://api/"]);
+        return r.code === 0 ? r.out : undefined;
+      },
+      60_000,
+    );
+    assert.equal(body.trim(), "ok");
+    assert.equal(containersOf("api").length, 2, "the tasks' containers were adopted, not replaced");
+  });
+
   test("scaling api to 1 leaves one backend; removing both services removes the bridge", async () => {
     await ok(["service", "scale", "-d", "api=1"]);
     await waitFor("one api container", async () => containersOf("api").length === 1, 60_000);
