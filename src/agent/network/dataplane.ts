@@ -173,7 +173,10 @@ export class DataPlane {
 
   /** The task's networks for the executor (the first is attached at create). */
   endpointsFor(task: Task): NetworkEndpoint[] {
-    return taskEndpoints(task, serviceNameOf(task));
+    // a network whose bridge could not be created (e.g. its subnet overlaps a local network) is
+    // left out: the container then runs on dockerd's default bridge, as before the data plane
+    const created = new Set([...this.networks.values()].map((n) => n.name));
+    return taskEndpoints(task, serviceNameOf(task)).filter((e) => created.has(e.name));
   }
 
   /** The `--dns` of a task's container: its first network's gateway, when DNS is served. */
