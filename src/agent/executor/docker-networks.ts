@@ -9,6 +9,7 @@ import {
   LABEL_SHOAL_NETWORK,
   LABEL_SHOAL_NETWORK_ID,
   LABEL_SHOAL_NODE_ID,
+  LABEL_SHOAL_VNI,
   type LocalNetwork,
   OVERLAY_MTU,
 } from "../network/plan.ts";
@@ -33,7 +34,11 @@ export class DockerNetworks implements LocalNetworkDriver {
       const nets = await this.docker.listNetworks({
         filters: { label: [`${LABEL_SHOAL_NODE_ID}=${this.nodeId}`] },
       });
-      return nets.map((n) => ({ name: n.Name, networkId: n.Labels?.[LABEL_SHOAL_NETWORK_ID] ?? "" }));
+      return nets.map((n) => ({
+        name: n.Name,
+        networkId: n.Labels?.[LABEL_SHOAL_NETWORK_ID] ?? "",
+        vni: Number(n.Labels?.[LABEL_SHOAL_VNI] ?? 0) || 0,
+      }));
     } catch (err) {
       throw engineError(err);
     }
@@ -57,6 +62,7 @@ export class DockerNetworks implements LocalNetworkDriver {
           [LABEL_SHOAL_NETWORK]: "",
           [LABEL_SHOAL_NETWORK_ID]: n.id,
           [LABEL_SHOAL_NODE_ID]: this.nodeId,
+          [LABEL_SHOAL_VNI]: String(n.vni),
         },
       });
     } catch (err) {

@@ -260,9 +260,9 @@ export class DataPlane {
     });
     for (const e of existing) {
       if (wanted.has(e.networkId)) continue;
-      const known = this.networks.get(e.networkId);
-      if (known && this.opts.run && known.vni > 0) {
-        await this.opts.run(["ip", "link", "del", vxlanDevice(known)]).catch(() => undefined);
+      const vni = this.networks.get(e.networkId)?.vni || e.vni || 0;
+      if (this.opts.run && vni > 0 && (await this.opts.linkExists?.(`shv${vni}`))) {
+        await this.opts.run(["ip", "link", "del", `shv${vni}`]).catch(() => undefined);
       }
       this.remotes.delete(e.networkId);
       try {

@@ -18,6 +18,8 @@ import type { NetworkEndpoint } from "../executor/spec.ts";
 /** Labels on every local network shoal creates; the value of the second is the swarm network ID. */
 export const LABEL_SHOAL_NETWORK = "io.shoal.network";
 export const LABEL_SHOAL_NETWORK_ID = "io.shoal.network.id";
+/** The network's VNI, so that a later daemon run can delete its VXLAN device. */
+export const LABEL_SHOAL_VNI = "io.shoal.network.vni";
 /** The shoal node that created (and may remove) the network. */
 export const LABEL_SHOAL_NODE_ID = "io.shoal.node.id";
 /** The nft table shoal owns in each container's netns. */

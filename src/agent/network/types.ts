@@ -7,6 +7,8 @@ export interface ExistingNetwork {
   name: string;
   /** The swarm network it stands for. */
   networkId: string;
+  /** Its VNI (0 when unknown): the VXLAN device to delete with it. */
+  vni?: number;
 }
 
 export interface LocalNetworkDriver {
