@@ -93,5 +93,25 @@ describe("overlay across two nodes", () => {
       const r = await execIn(client, ["timeout", "3", "wget", "-qO-", `http://${ip}/`]);
       assert.equal(r.code, 0, `${ip}: ${r.stderr}`);
     }
+    // node 2 holds the VXLAN device with a static entry for the client, and no flood entry
+    const fdb = await cluster.node(2).exec(["bridge", "fdb", "show", "dev", "shv4097"]);
+    assert.equal(fdb.code, 0, fdb.stderr);
+    assert.doesNotMatch(fdb.stdout, /^00:00:00:00:00:00/m);
+    assert.match(fdb.stdout, /^02:42:0a:d6:00:[0-9a-f]{2} dst \d+\.\d+\.\d+\.\d+ self permanent/m);
+  });
+
+  test("removing the services removes the bridge and the VXLAN device on the worker", async () => {
+    await ok(["service", "rm", "api", "client"]);
+    await waitFor(
+      "node 2 without shv4097 and shoal networks",
+      async () => {
+        const link = await cluster.node(2).exec(["ip", "link", "show", "shv4097"]);
+        const nets = await cluster
+          .node(2)
+          .dockerdCli(["network", "ls", "-q", "--filter", "label=io.shoal.network"]);
+        return link.code !== 0 && nets.stdout.trim() === "" ? true : undefined;
+      },
+      60_000,
+    );
   });
 });
