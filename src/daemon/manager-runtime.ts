@@ -5,7 +5,7 @@
  * in-process, and certificate renewal.
  */
 import { join } from "node:path";
-import type { Clock, Ids, Logger } from "../base/index.ts";
+import type { Clock, Logger } from "../base/index.ts";
 import { failedPrecondition, unavailable } from "../base/index.ts";
 import type { NodeCredentials } from "../ca/index.ts";
 import { credentialPaths, MANAGER_OU } from "../ca/index.ts";
