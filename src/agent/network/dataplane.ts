@@ -114,14 +114,14 @@ export class DataPlane {
     for (const t of tasks) this.tasks.set(t.ID, t);
     const wanted = wantedNetworks(tasks);
     for (const n of wanted.values()) {
-      if (!this.networks.has(n.id)) {
-        try {
-          await this.opts.driver.create(n);
-          this.networks.set(n.id, n);
-        } catch (err) {
-          this.opts.logger.warn({ err, network: n.name }, "creating the local network failed");
-          continue;
-        }
+      // every time (an existing one is fine): a bridge removed behind shoal's back comes back
+      try {
+        await this.opts.driver.create(n);
+        this.networks.set(n.id, n);
+      } catch (err) {
+        this.networks.delete(n.id);
+        this.opts.logger.warn({ err, network: n.name }, "creating the local network failed");
+        continue;
       }
       await this.opts.dns
         ?.listen(n.gateway)
