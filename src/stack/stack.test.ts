@@ -222,7 +222,7 @@ const CASES: Case[] = [
     },
   },
   {
-    name: "interpolation: ${VAR:?err} names the variable",
+    name: "interpolation: a required variable (:?) names the variable",
     files: ["required-var.yml"],
     error: /^required-var\.yml: required variable REGISTRY is missing a value: set REGISTRY first$/,
   },
