@@ -15,6 +15,11 @@ describe("convergence of a service for --wait and depends_on", () => {
     ["no status yet", {}, "pending"],
     ["some running", { ServiceStatus: { RunningTasks: 1, DesiredTasks: 2 } }, "pending"],
     ["all running", { ServiceStatus: { RunningTasks: 2, DesiredTasks: 2 } }, "converged"],
+    [
+      "scaling down: more running than desired",
+      { ServiceStatus: { RunningTasks: 3, DesiredTasks: 2 } },
+      "pending",
+    ],
     ["scaled to zero is not converged", { ServiceStatus: { RunningTasks: 0, DesiredTasks: 0 } }, "pending"],
     [
       "global with no eligible node",

@@ -25,7 +25,8 @@ export function convergence(s: ServiceView): Convergence {
   if ("ReplicatedJob" in mode || "GlobalJob" in mode) {
     return (status.CompletedTasks ?? 0) >= status.DesiredTasks ? "converged" : "pending";
   }
-  return status.RunningTasks >= status.DesiredTasks && (status.DesiredTasks > 0 || "Global" in mode)
+  // More running than desired: a scale-down or replacement is still under way.
+  return status.RunningTasks === status.DesiredTasks && (status.DesiredTasks > 0 || "Global" in mode)
     ? "converged"
     : "pending";
 }
