@@ -20,7 +20,7 @@ describe("convergence of a service for --wait and depends_on", () => {
       { ServiceStatus: { RunningTasks: 3, DesiredTasks: 2 } },
       "pending",
     ],
-    ["scaled to zero is not converged", { ServiceStatus: { RunningTasks: 0, DesiredTasks: 0 } }, "pending"],
+    ["scaled to zero", { ServiceStatus: { RunningTasks: 0, DesiredTasks: 0 } }, "converged"],
     [
       "global with no eligible node",
       { Spec: { Name: "g", Mode: { Global: {} } }, ServiceStatus: { RunningTasks: 0, DesiredTasks: 0 } },

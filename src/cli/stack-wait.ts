@@ -26,9 +26,7 @@ export function convergence(s: ServiceView): Convergence {
     return (status.CompletedTasks ?? 0) >= status.DesiredTasks ? "converged" : "pending";
   }
   // More running than desired: a scale-down or replacement is still under way.
-  return status.RunningTasks === status.DesiredTasks && (status.DesiredTasks > 0 || "Global" in mode)
-    ? "converged"
-    : "pending";
+  return status.RunningTasks === status.DesiredTasks ? "converged" : "pending";
 }
 
 function describe(s: ServiceView): string {
