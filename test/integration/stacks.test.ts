@@ -137,6 +137,48 @@ describe("stacks", () => {
     assert.match(await ok(["stack", "ls"]), /^app\s+2\b/m);
   });
 
+  test("from a task, the other service resolves by its short name (network alias) and accepts TCP", async () => {
+    const worker = await waitFor("a running app_worker container", async () => {
+      const ids = execFileSync(
+        "/usr/bin/docker",
+        [
+          "-H",
+          "unix:///var/run/docker.sock",
+          "ps",
+          "-q",
+          "--filter",
+          "label=com.docker.swarm.service.name=app_worker",
+        ],
+        { encoding: "utf8" },
+      )
+        .split("\n")
+        .filter(Boolean);
+      return ids[0];
+    });
+    const host = (args: string[]) =>
+      execFileSync("/usr/bin/docker", ["-H", "unix:///var/run/docker.sock", "exec", worker, ...args], {
+        encoding: "utf8",
+        input: "",
+      });
+    const lookup = await waitFor("web resolving from app_worker", async () => {
+      try {
+        return host(["nslookup", "web"]);
+      } catch {
+        return undefined;
+      }
+    });
+    assert.match(lookup, /Name:\s+web\nAddress:\s+10\./);
+    // A TCP connection to web:8080 (busybox nc exits 0 once connected).
+    await waitFor("a TCP connection to web:8080", async () => {
+      try {
+        host(["nc", "-w", "2", "web", "8080"]);
+        return true;
+      } catch {
+        return undefined;
+      }
+    });
+  });
+
   test("redeploy unchanged: no task restarts", async () => {
     const before = await taskIds();
     await ok(["stack", "deploy", "--resolve-image", "never", "-c", file, "app"]);
