@@ -27,8 +27,11 @@ services:
       interval: 1s
       timeout: 2s
       retries: 5
-    networks: [back]
+    networks: [front, back]
     secrets: [token]
+    configs:
+      - source: conf
+        target: /etc/app.conf
     deploy:
       replicas: ${webReplicas}
       labels: { tier: front }
@@ -40,12 +43,17 @@ services:
     deploy:
       replicas: 1
 networks:
+  front:
+    attachable: true
   back:
     driver: overlay
     labels: { purpose: test }
 secrets:
   token:
     file: ./token.txt
+configs:
+  conf:
+    file: ./app.conf
 `;
 }
 
@@ -89,11 +97,13 @@ describe("stacks", () => {
       ...(await ok(["service", "ls", ...filter])).split("\n"),
       ...(await ok(["network", "ls", ...filter])).split("\n"),
       ...(await ok(["secret", "ls", ...filter])).split("\n"),
+      ...(await ok(["config", "ls", ...filter])).split("\n"),
     ].filter(Boolean);
   };
 
   before(async () => {
     writeFileSync(join(dir, "token.txt"), "t0ken\n");
+    writeFileSync(join(dir, "app.conf"), "mode=test\n");
     writeFileSync(file, composeFile(2));
     await daemon.start();
     // Its own address pool: bridges other clusters left on this dockerd would overlap the default one.
@@ -105,10 +115,12 @@ describe("stacks", () => {
     await daemon.dispose();
   });
 
-  test("docker stack deploy: services, network, secret; services/ps right", async () => {
+  test("docker stack deploy: services, 2 networks, secret, config; services/ps right", async () => {
     const out = await ok(["stack", "deploy", "--resolve-image", "never", "-c", file, "app"]);
     assert.match(out, /Creating network app_back/);
+    assert.match(out, /Creating network app_front/);
     assert.match(out, /Creating secret app_token/);
+    assert.match(out, /Creating config app_conf/);
     assert.match(out, /Creating service app_web/);
     assert.match(out, /Creating service app_worker/);
     await waitFor(
@@ -134,6 +146,15 @@ describe("stacks", () => {
       "com.docker.stack.image": "busybox:local",
     });
     assert.match(await ok(["secret", "ls", "--format", "{{.Name}}"]), /^app_token$/m);
+    assert.match(await ok(["config", "ls", "--format", "{{.Name}}"]), /^app_conf$/m);
+    const nets = (
+      await ok(["service", "inspect", "app_web", "--format", "{{json .Spec.TaskTemplate.Networks}}"])
+    ).trim();
+    assert.equal(
+      (JSON.parse(nets) as Array<{ Aliases: string[] }>).every((n) => n.Aliases.includes("web")),
+      true,
+      nets,
+    );
     assert.match(await ok(["stack", "ls"]), /^app\s+2\b/m);
   });
 
@@ -186,7 +207,7 @@ describe("stacks", () => {
     assert.deepEqual(await taskIds(), before);
   });
 
-  test("docker stack rm removes services, network and secret", async () => {
+  test("docker stack rm removes services, networks, secret and config", async () => {
     await ok(["stack", "rm", "app"]);
     await waitFor(
       "nothing of stack app left",
