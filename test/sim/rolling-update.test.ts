@@ -132,9 +132,10 @@ describe("rolling updates: manager + agent + executor on a fake engine", () => {
       stored(ID).UpdateStatus?.Message ?? "",
       /^update paused due to failure or early termination of task [a-z0-9]+$/,
     );
-    // Only the first slot was touched: the others still run the previous spec.
+    // The update paused before reaching every slot. How many it touched depends on when the failure
+    // is seen: as in Swarm, the next slot may start once the first new task runs, before it fails.
     const old = runningOf(ID).filter((t) => envOf(t).includes("A=3"));
-    assert.equal(old.length, 2);
+    assert.ok(old.length >= 1 && old.length <= 2, `slots still on the previous spec: ${old.length}`);
   });
 
   test("failure action rollback rolls back to the previous spec", async () => {

@@ -19,14 +19,11 @@ export interface DispatcherConfig {
   heartbeatPeriodMs: number;
   /** A node is down after this many periods without a heartbeat (defaultGracePeriodMultiplier). */
   graceMultiplier: number;
-  /** Status reports are written at most this often (maxBatchInterval). */
-  statusBatchMs: number;
 }
 
 export const defaultDispatcherConfig = (): DispatcherConfig => ({
   heartbeatPeriodMs: 5000,
   graceMultiplier: 3,
-  statusBatchMs: 100,
 });
 
 export interface DispatcherDeps {
@@ -49,7 +46,8 @@ export class Dispatcher implements DispatcherConnector {
   private readonly live = new Map<string, NodeLiveness>();
   private readonly sessions = new Set<AgentSession>();
   private queued: Array<{ nodeId: string; report: TaskStatusReport }> = [];
-  private flushTimer: Timer | undefined;
+  /** A write of the queued reports is chained after the one in flight. */
+  private flushQueued = false;
   private flushing: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -93,8 +91,8 @@ export class Dispatcher implements DispatcherConnector {
     for (const s of [...this.sessions]) s.close();
     for (const l of this.live.values()) l.expiry.cancel();
     this.live.clear();
-    this.flushTimer?.cancel();
-    await this.flush();
+    this.flush();
+    await this.flushing;
   }
 
   /** A heartbeat on a session that is no longer the node's live one must re-register. */
@@ -146,22 +144,31 @@ export class Dispatcher implements DispatcherConnector {
     }
   }
 
+  /**
+   * Swarm waits up to 100 ms to batch status reports (maxBatchInterval). Here reports that arrive
+   * while a write is in flight join the next write: batches grow with the load, and an idle
+   * dispatcher writes a report at once, which is what a task's heal or start time waits for.
+   */
   private report(nodeId: string, reports: TaskStatusReport[]): Promise<void> {
     for (const report of reports) this.queued.push({ nodeId, report });
-    if (!this.flushTimer) {
-      this.flushTimer = this.deps.clock.setTimer(this.config.statusBatchMs, () => {
-        this.flushTimer = undefined;
-        void this.flush();
-      });
-    }
+    this.flush();
     return Promise.resolve();
   }
 
   /** Writes queued status reports; each report is its own unit, so one bad report spoils nothing. */
-  private flush(): Promise<void> {
+  private flush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    this.flushing = this.flushing.then(() => {
+      this.flushQueued = false;
+      return this.writeQueued();
+    });
+  }
+
+  private async writeQueued(): Promise<void> {
     const batch = this.queued;
     this.queued = [];
-    if (batch.length === 0) return this.flushing;
+    if (batch.length === 0) return;
     const { logger, clock } = this.deps;
     const units = batch.map(({ nodeId, report }) => (tx: WriteTx) => {
       const result = applyStatus(tx.get("tasks", report.taskId), nodeId, report.status);
@@ -174,12 +181,11 @@ export class Dispatcher implements DispatcherConnector {
       }
       tx.update("tasks", { ...result.task, UpdatedAt: timestamp(clock) });
     });
-    this.flushing = this.flushing
-      .then(() => this.deps.store.batch(units))
-      .then((errors) => {
-        for (const err of errors) if (err) logger.warn({ err }, "task status write failed");
-      })
-      .catch((err: unknown) => logger.error({ err }, "task status batch failed"));
-    return this.flushing;
+    try {
+      const errors = await this.deps.store.batch(units);
+      for (const err of errors) if (err) logger.warn({ err }, "task status write failed");
+    } catch (err) {
+      logger.error({ err }, "task status batch failed");
+    }
   }
 }
