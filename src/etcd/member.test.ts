@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -83,4 +83,43 @@ describe("EtcdMember", () => {
     await member.wipe();
     assert.ok(!existsSync(member.dataDir));
   }
+});
+
+describe("EtcdMember restart loop", () => {
+  test("an etcd that keeps failing after a crash is restarted once per backoff step", {
+    timeout: 60_000,
+  }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), "shoal-etcd-flaky-"));
+    // etcd the first time, then a process that dies at once, as a member that cannot rejoin does
+    const wrapper = join(dir, "etcd");
+    await writeFile(
+      wrapper,
+      `#!/bin/sh\nif [ -e "${dir}/ran" ]; then exit 1; fi\ntouch "${dir}/ran"\nexec /usr/bin/etcd "$@"\n`,
+    );
+    await chmod(wrapper, 0o755);
+    const log = new MemoryLogger();
+    const flaky = new EtcdMember(
+      {
+        ...defaultEtcdMemberConfig("m2", join(dir, "data")),
+        binary: wrapper,
+        dieWithParent: false,
+        clientPort: 0,
+        peerPort: 0,
+        restartBackoff: { initialMs: 100, maxMs: 100, factor: 1 },
+      },
+      log,
+    );
+    try {
+      await flaky.start();
+      process.kill(flaky.pid!, "SIGKILL");
+      await new Promise((r) => setTimeout(r, 2000));
+      // one loop: ≈ 2000 / (100 ms backoff + the start) restarts; doubling loops would give thousands
+      const { restarts, state } = flaky.status;
+      assert.equal(state, "restarting");
+      assert.ok(restarts >= 3 && restarts <= 25, `restarts in 2 s: ${restarts}`);
+    } finally {
+      await flaky.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

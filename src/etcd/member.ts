@@ -152,6 +152,9 @@ export class EtcdMember {
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (child !== this.child || this.stopping.signal.aborted) return;
+    // A child that dies while starting or restarting fails that loop's health wait, which retries;
+    // a second loop here would double the restarts at every failure.
+    if (this.state !== "running") return;
     this.log.warn({ code, signal, restarts: this.restarts }, "etcd exited unexpectedly; restarting");
     // The restart loop reports its own failures; nothing awaits it.
     void this.restart();
