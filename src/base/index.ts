@@ -1,6 +1,7 @@
-/** base: errors, clock, IDs, logging, retry. Depends on nothing else in shoal. */
+/** base: errors, clock, durations, IDs, logging, retry. Depends on nothing else in shoal. */
 export type { Clock, Timer } from "./clock.ts";
 export { msToNanos, NANOS_PER_MS, nanosToMs, SystemClock, timestamp, VirtualClock } from "./clock.ts";
+export { formatGoDuration, parseGoDuration } from "./duration.ts";
 export {
   alreadyExists,
   asShoalError,

@@ -26,6 +26,7 @@ interface Row {
   outcome?: ActionOutcome;
   unhealthy?: boolean;
   resolveError?: string;
+  drainMs?: number;
   want:
     | Step["kind"]
     | { state: TaskStateName; message?: string; err?: string; exitCode?: number; retry?: true };
@@ -239,6 +240,43 @@ const rows: Row[] = [
     outcome: { action: "shutdown", error: { message: "stop timed out", temporary: false } },
     want: { state: "failed", err: "stop timed out" },
   },
+  // the drain: a running container keeps running until the drain period is over
+  {
+    name: "desired shutdown, draining → drain",
+    state: "running",
+    desired: "shutdown",
+    drainMs: 800,
+    want: "drain",
+  },
+  {
+    name: "desired remove, draining → drain",
+    state: "running",
+    desired: "remove",
+    drainMs: 800,
+    want: "drain",
+  },
+  {
+    name: "desired shutdown, drained → stop",
+    state: "running",
+    desired: "shutdown",
+    drainMs: 0,
+    want: "shutdown",
+  },
+  {
+    name: "draining but the container exited → shutdown",
+    state: "running",
+    desired: "shutdown",
+    drainMs: 800,
+    container: C({ state: "exited" }),
+    want: { state: "shutdown", message: "shutdown" },
+  },
+  {
+    name: "a starting task (never a backend) does not drain",
+    state: "starting",
+    desired: "shutdown",
+    drainMs: 800,
+    want: "shutdown",
+  },
   { name: "desired shutdown, already complete → idle", state: "complete", desired: "shutdown", want: "idle" },
   { name: "desired shutdown, already failed → idle", state: "failed", desired: "shutdown", want: "idle" },
   {
@@ -277,6 +315,7 @@ for (const row of rows) {
       outcome: row.outcome,
       unhealthy: row.unhealthy,
       resolveError: row.resolveError,
+      drainMs: row.drainMs,
     };
     const step = nextStep(input);
     if (typeof row.want === "string") {

@@ -39,6 +39,8 @@ export interface StepInput {
   resolveError?: string;
   /** Latched by the runner once the container was seen unhealthy; survives the container's exit. */
   unhealthy?: boolean;
+  /** Milliseconds of the drain period still to wait before the stop signal (drain.ts); 0 when none. */
+  drainMs?: number;
 }
 
 export type Step =
@@ -49,6 +51,8 @@ export type Step =
   | { kind: "start" }
   /** Stop with the grace period (then SIGKILL). */
   | { kind: "shutdown" }
+  /** Keep running `ms` longer before the stop: the task has left the backend sets and drains. */
+  | { kind: "drain"; ms: number }
   /** Nothing to do until dockerd reports a change (start, die, health). */
   | { kind: "await" }
   /** A temporary failure: report `status` (same state, Err set) and try again later. */
@@ -162,6 +166,9 @@ export function nextStep(input: StepInput): Step {
     if (input.outcome?.action === "shutdown" || !c || c.state === "created" || stopped(c)) {
       return transition(input, "shutdown", "shutdown");
     }
+    // Swarm's Shutdown sleeps before the stop while the task still reports RUNNING; so does this
+    const drainMs = input.drainMs ?? 0;
+    if (state === "running" && c.state === "running" && drainMs > 0) return { kind: "drain", ms: drainMs };
     return { kind: "shutdown" };
   }
   if (lt(desired, state)) return { kind: "idle" }; // beyond the desired state: pause

@@ -216,3 +216,106 @@ test("an absent image is pulled with the service's registry credentials, then ru
   assert.equal(runner.status.State, "running");
   await runner.stop();
 });
+
+/** The same task on an overlay network (a backend of its service's VIP), with service labels. */
+function networked(desired: TaskStateName, labels?: Record<string, string>): SwarmTask {
+  return {
+    ...task({}, desired),
+    ServiceAnnotations: { Name: "web", Labels: labels },
+    NetworksAttachments: [{ Network: { ID: "net1", Spec: { Name: "backend" } }, Addresses: ["10.0.1.5/24"] }],
+  } as unknown as SwarmTask;
+}
+
+function setupNetworked(labels?: Record<string, string>) {
+  const env = setup({});
+  const runner = new TaskRunner({
+    task: networked("running", labels),
+    env: { service: { ID: "s1", Name: "web" }, node: { ID: "n1", Hostname: "h" } },
+    engine: env.engine,
+    clock: env.clock,
+    logger: silentLogger(),
+    onStatus: () => undefined,
+  });
+  env.engine.subscribeEvents(
+    (e) => runner.notify(e),
+    () => undefined,
+  );
+  const stops = () => env.engine.calls.filter((c) => c.startsWith("stop"));
+  return { ...env, runner, stops };
+}
+
+test("a backend drains (still RUNNING) for the default period before the stop signal", async () => {
+  const { runner, advance, stops } = setupNetworked();
+  void runner.start();
+  await settle();
+  assert.equal(runner.status.State, "running");
+  runner.update(networked("shutdown"));
+  await advance(2900);
+  assert.equal(runner.status.State, "running");
+  assert.deepEqual(stops(), []);
+  await advance(200);
+  assert.deepEqual(stops(), ["stop web.1.t1"]);
+  assert.equal(runner.status.State, "shutdown");
+  await runner.stop();
+});
+
+test("the io.shoal.drain-period label sets the drain; 0s stops at once", async () => {
+  const short = setupNetworked({ "io.shoal.drain-period": "500ms" });
+  void short.runner.start();
+  await settle();
+  short.runner.update(networked("shutdown", { "io.shoal.drain-period": "500ms" }));
+  await short.advance(400);
+  assert.deepEqual(short.stops(), []);
+  await short.advance(200);
+  assert.equal(short.runner.status.State, "shutdown");
+  await short.runner.stop();
+
+  const none = setupNetworked({ "io.shoal.drain-period": "0s" });
+  void none.runner.start();
+  await settle();
+  none.runner.update(networked("shutdown", { "io.shoal.drain-period": "0s" }));
+  await settle();
+  assert.equal(none.runner.status.State, "shutdown");
+  await none.runner.stop();
+});
+
+test("a task that serves nothing (no network, no published port) stops at once", async () => {
+  const { runner, engine } = setup({});
+  void runner.start();
+  await settle();
+  runner.update(task({}, "shutdown"));
+  await settle();
+  assert.equal(runner.status.State, "shutdown");
+  assert.ok(engine.calls.includes("stop web.1.t1"));
+  await runner.stop();
+});
+
+test("a container that exits while draining is reported shut down without a stop", async () => {
+  const { runner, advance, stops, engine } = setupNetworked();
+  void runner.start();
+  await settle();
+  runner.update(networked("shutdown"));
+  await advance(1000);
+  await engine.killContainer("web.1.t1");
+  await settle();
+  assert.equal(runner.status.State, "shutdown");
+  assert.deepEqual(stops(), []);
+  await runner.stop();
+});
+
+test("remove() of a running backend drains before stopping it", async () => {
+  const { runner, advance, stops, engine } = setupNetworked({ "io.shoal.drain-period": "1s" });
+  void runner.start();
+  await settle();
+  let removed = false;
+  const removing = runner.remove().then(() => {
+    removed = true;
+  });
+  await advance(900);
+  assert.equal(removed, false);
+  assert.deepEqual(stops(), []);
+  await advance(200);
+  await removing;
+  assert.deepEqual(stops(), ["stop web.1.t1"]);
+  assert.equal(engine.container("web.1.t1"), undefined);
+});

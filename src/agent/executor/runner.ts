@@ -9,6 +9,7 @@ import { type Clock, ErrorCode, type Logger, ShoalError, type Timer, timestamp }
 import type { TaskPayloads } from "../secrets/payloads.ts";
 import { type ContainerCreateRequest, containerCreateRequest, taskName } from "./container-config.ts";
 import { type ActionKind, type ActionOutcome, nextStep, type StepInput } from "./controller.ts";
+import { drainPeriodMs } from "./drain.ts";
 import { isImageId } from "./image.ts";
 import { materialize, plannedFiles } from "./payload-files.ts";
 import { containerSpecOf, stopTimeoutSeconds, type TaskEnvironment } from "./spec.ts";
@@ -51,6 +52,8 @@ export class TaskRunner {
   private stopped = false;
   private loop: Promise<void> | undefined;
   private actionAbort: AbortController | undefined;
+  /** When the drain ends (clock ms); set once, when a RUNNING task is first told to stop. */
+  private drainUntil: number | undefined;
 
   constructor(private readonly opts: TaskRunnerOptions) {
     this.task = opts.task;
@@ -95,6 +98,23 @@ export class TaskRunner {
     this.wake();
   }
 
+  /**
+   * Starts the drain when the task is to stop while RUNNING, the only state in which it is a
+   * backend (dispatcher/peers.ts), so the task left the backend sets with this very desired state.
+   * Returns the milliseconds still to wait.
+   */
+  private drainLeft(): number {
+    const now = this.opts.clock.now();
+    if (this.drainUntil === undefined) {
+      const stopping = TaskStates[this.desired] >= TaskStates.shutdown;
+      if (!stopping || this.current.State !== "running") return 0;
+      const ms = drainPeriodMs(this.task);
+      this.drainUntil = now + ms;
+      if (ms > 0) this.opts.logger.debug({ "task.id": this.taskId, ms }, "draining before the stop signal");
+    }
+    return Math.max(0, this.drainUntil - now);
+  }
+
   /** An event for this task's container. */
   notify(event: ContainerEvent): void {
     if (event.action === "health_status" && event.health === "unhealthy") this.unhealthy = true;
@@ -109,9 +129,16 @@ export class TaskRunner {
     await this.loop;
   }
 
-  /** Stops the loop, then stops the container with its grace period and removes it. */
+  /**
+   * Stops the loop, then stops the container with its grace period and removes it. A task that was
+   * still a backend drains first (moby's Remove goes through Shutdown, which does the same).
+   */
   async remove(): Promise<void> {
+    if (TaskStates[this.desired] < TaskStates.shutdown) this.task = { ...this.task, DesiredState: "remove" };
+    this.drainLeft();
     await this.stop();
+    const left = this.drainLeft();
+    if (left > 0) await this.opts.clock.sleep(left);
     const spec = containerSpecOf(this.task);
     await this.opts.engine.stopContainer(this.containerName, stopTimeoutSeconds(spec));
     await this.opts.engine.removeContainer(this.containerName);
@@ -217,6 +244,7 @@ export class TaskRunner {
         outcome,
         resolveError: this.resolveError,
         unhealthy: this.unhealthy,
+        drainMs: this.drainLeft(),
       };
       outcome = undefined;
       const step = nextStep(input);
@@ -241,6 +269,10 @@ export class TaskRunner {
           break;
         case "await":
           await this.sleep(this.opts.resyncMs ?? 30_000);
+          break;
+        case "drain":
+          // woken early by the container's events (it may exit meanwhile); the next step re-checks
+          await this.sleep(step.ms);
           break;
         case "idle":
           await this.sleep(Number.POSITIVE_INFINITY);

@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import type { ServiceSpec } from "../../api/index.ts";
 import { ErrorCode } from "../../base/index.ts";
+import { updateService } from "./service-update.ts";
 import { goFloat } from "./service-validate.ts";
 import { createService } from "./services.ts";
 import { addNetwork, basicSpec, makeDeps, rejects } from "./test-support.ts";
@@ -199,6 +200,24 @@ const cases: Case[] = [
     IA,
     invalid('Service cannot be explicitly attached to the ingress network "ingress"'),
   ],
+  [
+    "a drain period that is no duration",
+    basicSpec("web", { Labels: { "io.shoal.drain-period": "soon" } }),
+    IA,
+    'invalid label io.shoal.drain-period=soon: time: invalid duration "soon" (e.g. 5s, 500ms, 0s)',
+  ],
+  [
+    "a drain period without a unit",
+    basicSpec("web", { Labels: { "io.shoal.drain-period": "5" } }),
+    IA,
+    'invalid label io.shoal.drain-period=5: time: missing unit in duration "5" (e.g. 5s, 500ms, 0s)',
+  ],
+  [
+    "a negative drain period",
+    basicSpec("web", { Labels: { "io.shoal.drain-period": "-1s" } }),
+    IA,
+    "invalid label io.shoal.drain-period=-1s: must not be negative",
+  ],
 ];
 
 describe("service spec validation (Swarm's messages)", () => {
@@ -209,6 +228,21 @@ describe("service spec validation (Swarm's messages)", () => {
       await rejects(() => createService(deps, spec), code, message);
     });
   }
+});
+
+test("a valid drain period is accepted at create; a bad one is refused at update", async () => {
+  const deps = makeDeps();
+  const created = await createService(
+    deps,
+    basicSpec("web", { Labels: { "io.shoal.drain-period": "1m30s" } }),
+  );
+  const spec = basicSpec("web", { Labels: { "io.shoal.drain-period": "2x" } });
+  const version = deps.store.view((tx) => tx.get("services", created.ID)?.Version?.Index ?? 0);
+  await rejects(
+    () => updateService(deps, created.ID, version, spec),
+    IA,
+    'invalid label io.shoal.drain-period=2x: time: unknown unit "x" in duration "2x" (e.g. 5s, 500ms, 0s)',
+  );
 });
 
 test("Go's %g for the cpu message", () => {

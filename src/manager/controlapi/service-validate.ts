@@ -3,7 +3,7 @@
  * after conversion, in SwarmKit's order, with its messages as moby passes them through gRPC
  * (`rpc error: code = InvalidArgument desc = ...`, HTTP 400).
  */
-import type { ServiceSpec, TaskSpec } from "../../api/index.ts";
+import { DRAIN_PERIOD_LABEL, drainPeriodOf, type ServiceSpec, type TaskSpec } from "../../api/index.ts";
 import { internal, invalidArgument, type ShoalError } from "../../base/index.ts";
 import { parseConstraints } from "../common/constraint.ts";
 import { isValidImageReference } from "./image-ref.ts";
@@ -32,6 +32,16 @@ export function validateServiceSpec(spec: ServiceSpec): void {
   if (jobs && spec.UpdateConfig) throw invalid("Jobs may not have an update config");
   if (!jobs) validateUpdate(spec.UpdateConfig);
   validateEndpoint(spec);
+  validateShoalLabels(spec);
+}
+
+/** shoal's own service labels (after Swarm's rules, whose errors come first). */
+function validateShoalLabels(spec: ServiceSpec): void {
+  const drain = drainPeriodOf(spec.Labels);
+  if (!drain.ok) {
+    const value = spec.Labels?.[DRAIN_PERIOD_LABEL] ?? "";
+    throw invalidArgument(`invalid label ${DRAIN_PERIOD_LABEL}=${value}: ${drain.reason}`);
+  }
 }
 
 export const isJobSpec = (spec: ServiceSpec): boolean => !!(spec.Mode?.ReplicatedJob || spec.Mode?.GlobalJob);
