@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Service, SwarmNetworkObject, Task } from "../../api/index.ts";
-import { networkPeers, nodeNetworks, touchesNetworks } from "./peers.ts";
+import { isBackend, networkPeers, nodeNetworks, touchesNetworks } from "./peers.ts";
 
 const net = (id: string): SwarmNetworkObject => ({ ID: id, Spec: { Name: id } });
 const task = (
@@ -66,4 +66,19 @@ test("touchesNetworks", () => {
   assert.equal(touchesNetworks(tasks[4], new Set(["n1"])), false);
   assert.equal(touchesNetworks(tasks[1], new Set(["n1"])), true);
   assert.equal(touchesNetworks(undefined, new Set(["n1"])), false);
+});
+
+test("isBackend: running (healthy, for a task with a healthcheck) and not told to stop", () => {
+  const at = (state: string, desired: string) => isBackend(task("t", "n", "s", state, desired, {}));
+  assert.equal(at("running", "running"), true);
+  assert.equal(at("running", "complete"), true, "a job's task runs until it exits");
+  // the agent reports STARTING until the healthcheck passes: not a backend before it is healthy
+  assert.equal(at("starting", "running"), false);
+  assert.equal(at("ready", "running"), false);
+  // told to stop: out at once; its node drains it before the stop signal
+  assert.equal(at("running", "shutdown"), false);
+  assert.equal(at("running", "remove"), false);
+  assert.equal(at("complete", "running"), false);
+  assert.equal(at("failed", "running"), false);
+  assert.equal(at("shutdown", "shutdown"), false);
 });

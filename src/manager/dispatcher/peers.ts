@@ -2,7 +2,8 @@
  * What a node's data plane needs about the networks its tasks use (pure): the services attached to
  * them (name, endpoint mode, VIPs) and the running tasks on them with their addresses, from any
  * node. A task is a backend only while it runs and is meant to run, so it leaves the set as soon as
- * its desired state moves past running, before its node stops the container.
+ * its desired state reaches shutdown; its node keeps it running for the drain period after that
+ * (agent/executor/drain.ts) so that every node drops it before it gets the stop signal.
  */
 import type { NetworkedTask, NetworkPeers, PeerService, PeerTask, Service, Task } from "../../api/index.ts";
 import { TaskStates } from "../../api/index.ts";
@@ -20,9 +21,14 @@ export function nodeNetworks(tasks: Iterable<Task>, nodeId: string): Set<string>
   return out;
 }
 
-/** True when the task may serve traffic: running and meant to keep running. */
+/**
+ * True when the task may serve traffic: reported RUNNING, which a task with a healthcheck reaches
+ * only once healthy (the agent holds it at STARTING until then, as Swarm does), and meant to keep
+ * running: its desired state is below SHUTDOWN. That is RUNNING for services and COMPLETE for jobs,
+ * which run until they exit; SHUTDOWN and REMOVE are exactly what makes the agent drain and stop it.
+ */
 export function isBackend(t: Task): boolean {
-  return t.Status?.State === "running" && (t.DesiredState ?? "running") === "running";
+  return t.Status?.State === "running" && TaskStates[t.DesiredState ?? "running"] < TaskStates.shutdown;
 }
 
 /** True when a task change can change what nodes on `networks` see. */
