@@ -61,7 +61,12 @@ export type Service = Omit<EngineService, "UpdateStatus"> & {
 /** A task as stored. */
 export type Task = EngineTask & { ID: string; JobIteration?: ObjectVersion };
 
-export type Node = EngineNode & { ID: string };
+/**
+ * A node as stored. `Certificate` is SwarmKit's issuance state, kept for the root rotation: the
+ * reconciler sets `rotate` to make the node renew; issuing a certificate sets `issued`. Never shown
+ * by the Engine API.
+ */
+export type Node = EngineNode & { ID: string; Certificate?: { State: "issued" | "rotate" } };
 
 /**
  * The cluster object: what `GET /swarm` shows, plus `Shoal`, state that never leaves the manager
@@ -79,4 +84,22 @@ export interface ClusterPrivate {
   RootCAKey?: string;
   /** Removed nodes whose certificates are refused until they expire (node ID → expiry). */
   BlacklistedCertificates?: Record<string, { Expiry?: string }>;
+  /** A root CA rotation in progress (SwarmKit's RootCA.RootRotation); `RootRotationInProgress` shows it. */
+  RootRotation?: RootRotation;
+  /** The `CAConfig.ForceRotate` value the current root (or rotation) answers (SwarmKit's LastForcedRotation). */
+  LastForcedRotation?: number;
+  /**
+   * PEM appended to every certificate the current root issues: after a rotation, the new root
+   * cross-signed by the old one, so a peer that still trusts only the old root (an etcd member
+   * started before the rotation) keeps accepting certificates until it reloads its trust.
+   */
+  RootIntermediates?: string;
+}
+
+export interface RootRotation {
+  /** The new root certificate and key (PKCS#8 PEM). */
+  CACert: string;
+  CAKey: string;
+  /** The new root certificate signed by the current root's key. */
+  CrossSignedCACert: string;
 }
