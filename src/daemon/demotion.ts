@@ -8,7 +8,6 @@
 import type { Clock, Logger } from "../base/index.ts";
 import { failedPrecondition, timestamp, unavailable } from "../base/index.ts";
 import type { NodeCredentials } from "../ca/index.ts";
-import { saveNodeCredentials } from "../ca/index.ts";
 import { renewCertificate } from "../clusterapi/index.ts";
 import { canRemoveMember, type EtcdMembership } from "../etcd/index.ts";
 import type { Store } from "../store/types.ts";
@@ -17,13 +16,13 @@ import { managerAddrs } from "./manager-membership.ts";
 export interface DemotionDeps {
   nodeId: string;
   advertiseAddr: string;
-  /** The swarm directory (credentials). */
-  dir: string;
   store: Store;
   membership: EtcdMembership;
   clock: Clock;
   logger: Logger;
   credentials(): NodeCredentials;
+  /** Saves the renewed (worker) credentials, through the node's keys. */
+  save(credentials: NodeCredentials): Promise<void>;
   stopManager(): Promise<void>;
   /** Called once, with the other managers' addresses, when the node must restart as a worker. */
   demoted(managers: string[]): void;
@@ -31,13 +30,19 @@ export interface DemotionDeps {
 
 /** Watches this node's role in the store; runs until `signal` aborts or the node is demoted. */
 export async function watchDemotion(deps: DemotionDeps, signal: AbortSignal): Promise<void> {
+  // Once this node's etcd member is removed its store is gone: later attempts only renew.
+  let left: string[] | undefined;
   while (!signal.aborted) {
     await deps.clock.sleep(1000, signal).catch(() => undefined);
     if (signal.aborted) return;
-    const node = deps.store.view((tx) => tx.get("nodes", deps.nodeId));
-    if (node?.Spec?.Role !== "worker") continue;
+    if (!left) {
+      const node = deps.store.view((tx) => tx.get("nodes", deps.nodeId));
+      if (node?.Spec?.Role !== "worker") continue;
+    }
     try {
-      deps.demoted(await stepDown(deps));
+      left ??= await leaveManagers(deps);
+      await renewAsWorker(deps, left);
+      deps.demoted(left);
       return;
     } catch (err) {
       deps.logger.warn({ err }, "demotion could not complete yet; retrying");
@@ -45,7 +50,8 @@ export async function watchDemotion(deps: DemotionDeps, signal: AbortSignal): Pr
   }
 }
 
-async function stepDown(deps: DemotionDeps): Promise<string[]> {
+/** Steps down from the managers; returns the other managers' addresses. */
+async function leaveManagers(deps: DemotionDeps): Promise<string[]> {
   const { store, nodeId, logger } = deps;
   const nodes = store.view((tx) => tx.list("nodes"));
   const self = nodes.find((n) => n.ID === nodeId);
@@ -64,6 +70,12 @@ async function stepDown(deps: DemotionDeps): Promise<string[]> {
     });
   }
   await deps.membership.remove(nodeId);
+  return others;
+}
+
+/** A new certificate with the worker role, from any of the other managers. */
+async function renewAsWorker(deps: DemotionDeps, others: readonly string[]): Promise<void> {
+  const { logger } = deps;
   for (const addr of others) {
     try {
       const renewed = await renewCertificate({
@@ -72,8 +84,8 @@ async function stepDown(deps: DemotionDeps): Promise<string[]> {
         advertiseAddr: deps.advertiseAddr,
         clock: deps.clock,
       });
-      await saveNodeCredentials(deps.dir, renewed.credentials);
-      return others;
+      await deps.save(renewed.credentials);
+      return;
     } catch (err) {
       logger.warn({ err, addr }, "renewal after demotion failed; trying another manager");
     }
