@@ -25,7 +25,10 @@ module.exports = {
     layer("agent", ["api", "base", "ca", "dispatcher-protocol"]),
     layer("engineapi", ["manager", "api", "base"]),
     layer("stack", ["api", "base"]),
-    layer("cli", ["api", "base", "stack"]),
+    // local multi-node clusters (`shoal up`, the cluster tests): processes and namespaces only,
+    // never the manager, agent or store
+    layer("devcluster", ["base"]),
+    layer("cli", ["api", "base", "stack", "devcluster"]),
     {
       name: "no-cycles",
       severity: "error",
