@@ -63,12 +63,29 @@ export async function verifyNodeCertificate(
   if (chain.length === 0) throw unauthenticated("no certificate in PEM data");
   const date = new Date(now);
   for (const [i, cert] of chain.entries()) {
-    const issuer = chain[i + 1] ?? root;
-    const ok = await cert.verify({ publicKey: issuer.publicKey, date });
-    if (!ok) throw unauthenticated("certificate does not chain to the cluster root CA or has expired");
+    // The root first, as OpenSSL does: after a root rotation a chain ends in the new root
+    // cross-signed by the old one, and a node trusting the new root stops at the leaf.
+    if (await signedBy(cert, root, date)) break;
+    const next = chain[i + 1];
+    if (!next || !(await signedBy(cert, next, date))) {
+      throw unauthenticated("certificate does not chain to the cluster root CA or has expired");
+    }
   }
   if (!(await root.verify({ date }))) throw unauthenticated("the cluster root CA has expired");
   return parseNodeCertificate(chainPem);
+}
+
+async function signedBy(
+  cert: x509.X509Certificate,
+  issuer: x509.X509Certificate,
+  date: Date,
+): Promise<boolean> {
+  if (cert.issuer !== issuer.subject) return false;
+  try {
+    return await cert.verify({ publicKey: issuer.publicKey, date });
+  } catch {
+    return false;
+  }
 }
 
 export interface AuthorizationPolicy {
