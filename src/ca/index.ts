@@ -10,6 +10,14 @@ export {
   parseNodeCertificate,
   verifyNodeCertificate,
 } from "./identity.ts";
+export {
+  formatUnlockKey,
+  isWrappedPrivateKey,
+  parseUnlockKey,
+  UNLOCK_KEY_PREFIX,
+  unwrapPrivateKey,
+  wrapPrivateKey,
+} from "./kek.ts";
 export { splitPemCertificates } from "./keys.ts";
 export type { NodeCertSubject, NodeKeyAndCSR, SignerOptions, SigningMaterial } from "./node-cert.ts";
 export { createNodeKeyAndCSR, NodeCertSigner, nodeCertExpiryMs } from "./node-cert.ts";

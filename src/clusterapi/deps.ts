@@ -3,6 +3,7 @@
  * consumer; the daemon implements them over the store (see docs/design/clusterapi.md).
  */
 import type { NodeCertSubject, NodeRole } from "../ca/index.ts";
+import type { EtcdJoinResponse } from "./protocol.ts";
 
 /** The cluster's security settings, read on every call (implement over the store's cache). */
 export interface ClusterSecurity {
@@ -50,11 +51,8 @@ export interface ManagerMembership {
   managerAddrs(): string[];
   /**
    * Makes the node (already a manager in the store) an etcd member: records its address, adds the
-   * member, and answers the `--initial-cluster` value it must start with and the data key (base64).
+   * member, and answers the `--initial-cluster` value it must start with, the data key (base64)
+   * and, with autolock, the unlock key.
    */
-  addManager(
-    nodeId: string,
-    peerUrl: string,
-    addr: string,
-  ): Promise<{ initialCluster: string; dataKey: string }>;
+  addManager(nodeId: string, peerUrl: string, addr: string): Promise<EtcdJoinResponse>;
 }

@@ -161,7 +161,14 @@ export async function joinEtcdCluster(
   const client = managerClient(addr, credentials, timeoutMs);
   try {
     const reply = asObject(await client.call(PATHS.etcdJoin, request), "etcd join reply");
-    return { initialCluster: str(reply, "initialCluster"), dataKey: str(reply, "dataKey") };
+    const unlockKey = reply.unlockKey;
+    if (unlockKey !== undefined && typeof unlockKey !== "string")
+      throw invalidArgument("unlockKey must be a string");
+    return {
+      initialCluster: str(reply, "initialCluster"),
+      dataKey: str(reply, "dataKey"),
+      ...(unlockKey ? { unlockKey } : {}),
+    };
   } finally {
     client.close();
   }

@@ -98,6 +98,11 @@ export interface EtcdJoinResponse {
    * it. Sent only to an authenticated manager over mutual TLS.
    */
   dataKey: string;
+  /**
+   * The manager unlock key when autolock is on: the new manager wraps its keys with it before it
+   * starts (SwarmKit's managers call CA.GetUnlockKey at the same point).
+   */
+  unlockKey?: string;
 }
 
 /** The cluster API addresses (host:port) of the cluster's managers; a worker's failover list. */

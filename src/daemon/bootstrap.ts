@@ -1,6 +1,7 @@
 /**
  * The objects and credentials a new swarm starts with (`swarm init`): root CA, join tokens, the
  * cluster and this node's objects, and the node's own manager certificate signed by the new root.
+ * With autolock the cluster starts with its unlock key.
  */
 import type { Cluster, Node, NodeDescription, SwarmSpec } from "../api/index.ts";
 import type { Clock, Ids } from "../base/index.ts";
@@ -32,6 +33,7 @@ export async function bootstrapSwarm(
   advertisePort: number,
   clock: Clock,
   ids: Ids,
+  unlockKey?: string,
 ): Promise<NewSwarm> {
   const rootCA = await createRootCA(clock, ids);
   const signer = await NodeCertSigner.create(
@@ -61,7 +63,7 @@ export async function bootstrapSwarm(
       Worker: generateJoinToken(rootCA.certPem, ids),
       Manager: generateJoinToken(rootCA.certPem, ids),
     },
-    Shoal: { RootCAKey: rootCA.keyPem },
+    Shoal: { RootCAKey: rootCA.keyPem, ...(unlockKey ? { UnlockKey: unlockKey } : {}) },
   };
   const node: Node = {
     ID: state.nodeId,

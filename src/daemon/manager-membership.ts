@@ -4,16 +4,16 @@
  * joiner's member), the joiner's preparation (ports, asking a manager, the initial cluster), and
  * removing this manager's own member when it leaves.
  */
-import { join } from "node:path";
 import type { Node } from "../api/index.ts";
 import type { Clock } from "../base/index.ts";
 import { failedPrecondition, notFound, timestamp } from "../base/index.ts";
 import type { NodeCredentials } from "../ca/index.ts";
+import { parseUnlockKey } from "../ca/index.ts";
 import type { ManagerMembership } from "../clusterapi/index.ts";
 import { joinEtcdCluster } from "../clusterapi/index.ts";
 import { type EtcdMembership, freePort, initialClusterOf, peerUrl } from "../etcd/index.ts";
-import { FileDataKeyStore } from "../store/encryption.ts";
 import type { Store } from "../store/types.ts";
+import type { NodeKeys } from "./node-keys.ts";
 import type { NodeState } from "./node-state.ts";
 
 const isManager = (n: Node): boolean => n.Spec?.Role === "manager";
@@ -50,9 +50,11 @@ export function storeMembership(
         });
       });
       const members = await etcd.add(peerUrl);
+      const unlockKey = store.view((tx) => tx.list("clusters")[0])?.Shoal?.UnlockKey;
       return {
         initialCluster: initialClusterOf(members, nodeId, peerUrl),
         dataKey: Buffer.from(dataKey).toString("base64"),
+        ...(unlockKey ? { unlockKey } : {}),
       };
     },
   };
@@ -60,12 +62,12 @@ export function storeMembership(
 
 /**
  * Before a joining manager starts its runtime: pick its etcd ports, have `managerAddr` add its
- * member, save the cluster's data key, and record the initial cluster in `state` (the caller saves
- * state).
+ * member, take the cluster's unlock key (autolock) and save the data key under it, and record the
+ * initial cluster in `state` (the caller saves state).
  */
 export async function prepareManagerJoin(
   state: NodeState,
-  swarm: string,
+  keys: NodeKeys,
   managerAddr: string,
   clusterApiAddr: string,
   credentials: NodeCredentials,
@@ -73,6 +75,7 @@ export async function prepareManagerJoin(
   const etcd = { clientPort: await freePort(), peerPort: await freePort(), peerTls: true };
   const url = peerUrl(state.advertiseAddr, etcd.peerPort, true);
   const reply = await joinEtcdCluster(managerAddr, credentials, { peerUrl: url, addr: clusterApiAddr });
-  await new FileDataKeyStore(join(swarm, "keys")).save(Buffer.from(reply.dataKey, "base64"));
+  await keys.setKek(reply.unlockKey ? parseUnlockKey(reply.unlockKey) : undefined);
+  await keys.dataKeys().save(Buffer.from(reply.dataKey, "base64"));
   state.etcd = { ...etcd, initialCluster: reply.initialCluster };
 }

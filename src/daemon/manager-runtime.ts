@@ -4,7 +4,6 @@
  * it wins the etcd lease election), the cluster API on the listen address, its own agent connected
  * in-process, and certificate renewal.
  */
-import { join } from "node:path";
 import type { Clock, Logger } from "../base/index.ts";
 import { failedPrecondition, unavailable } from "../base/index.ts";
 import type { NodeCredentials } from "../ca/index.ts";
@@ -33,8 +32,10 @@ import type { Store } from "../store/types.ts";
 import { startAgentRuntime } from "./agent-runtime.ts";
 import { clusterAuthority, clusterSecurity, nodeRegistry } from "./cluster-security.ts";
 import { watchDemotion } from "./demotion.ts";
+import { watchUnlockKey } from "./kek-watch.ts";
 import { leaveRefusal, managerStats } from "./leave.ts";
 import { managerAddrs, storeMembership } from "./manager-membership.ts";
+import type { LiveTlsFiles } from "./node-keys.ts";
 import type { NodeState } from "./node-state.ts";
 import { saveNodeState, swarmDir } from "./node-state.ts";
 import { CertificateRenewer } from "./renewal-loop.ts";
@@ -42,17 +43,19 @@ import type { NodeRuntime, RuntimeDeps } from "./runtime.ts";
 import { remoteLogs, requireCredentials, splitListen, stopper } from "./runtime.ts";
 import { killStaleEtcd } from "./stale-etcd.ts";
 
-/** The local member's settings from the node's state. */
-export function memberConfigOf(state: NodeState, dir: string): EtcdMemberConfig {
-  const paths = credentialPaths(dir);
+/**
+ * The local member's settings from the node's state. Its certificate and key are the node's own,
+ * from the plain copies in memory-backed storage (`live`): on disk the key may be wrapped.
+ */
+export function memberConfigOf(state: NodeState, dir: string, live: LiveTlsFiles): EtcdMemberConfig {
   const tls = state.etcd.peerTls
     ? {
         peerListenAddress: state.advertiseAddr,
         peerAdvertiseAddress: state.advertiseAddr,
         peerTls: {
-          certFile: paths.cert,
-          keyFile: paths.key,
-          trustedCAFile: paths.rootCA,
+          certFile: live.certFile,
+          keyFile: live.keyFile,
+          trustedCAFile: credentialPaths(dir).rootCA,
           // Only managers' certificates name `swarm-manager`: a worker's is refused as a peer.
           allowedHostname: MANAGER_OU,
         },
@@ -78,16 +81,19 @@ export async function startManagerRuntime(
   const { clock, ids, logger } = deps;
   const dir = swarmDir(deps.dataDir);
   if (fresh) state.etcd = { clientPort: await freePort(), peerPort: await freePort(), peerTls: true };
-  const memberConfig = memberConfigOf(state, dir);
-  await killStaleEtcd(etcdDataDir(memberConfig), logger);
-  const member = new EtcdMember(memberConfig, logger.child({ module: "etcd" }), clock);
-  await member.start();
+  const { keys } = deps;
+  let credentials = await requireCredentials(keys, dir);
   const { push, stopAll } = stopper(logger);
-  push(() => member.stop());
+  const live = await keys.openLive(credentials);
+  push(() => keys.closeLive());
   try {
+    const memberConfig = memberConfigOf(state, dir, live);
+    await killStaleEtcd(etcdDataDir(memberConfig), logger);
+    const member = new EtcdMember(memberConfig, logger.child({ module: "etcd" }), clock);
+    await member.start();
+    push(() => member.stop());
     if (fresh) saveNodeState(deps.dataDir, state);
-    let credentials = await requireCredentials(dir);
-    const dataKey = await loadOrCreateDataKey(join(dir, "keys"));
+    const dataKey = await loadOrCreateDataKey(keys.dataKeys());
     const store = await EtcdStore.open(
       defaultEtcdStoreConfig([member.clientUrl], dataKey),
       logger.child({ module: "store" }),
@@ -170,6 +176,7 @@ export async function startManagerRuntime(
       // Its own cluster API: any manager can sign.
       managerAddr: () => `${state.advertiseAddr}:${port}`,
       credentials: () => credentials,
+      save: (c) => keys.saveCredentials(c),
       onRenewed: (c: NodeCredentials) => {
         credentials = c;
         server.updateCredentials(c);
@@ -181,20 +188,24 @@ export async function startManagerRuntime(
       {
         nodeId: state.nodeId,
         advertiseAddr: state.advertiseAddr,
-        dir,
         store,
         membership,
         clock,
         logger: logger.child({ module: "daemon/demotion" }),
         credentials: () => credentials,
+        save: (c) => keys.saveCredentials(c),
         stopManager,
         demoted: (managers) => deps.onRoleChange?.("worker", managers),
       },
       renewal.signal,
     );
+    const kekWatching = watchUnlockKey(
+      { store, keys, clock, logger: logger.child({ module: "daemon/autolock" }) },
+      renewal.signal,
+    );
     push(async () => {
       renewal.abort();
-      await Promise.all([renewing, watching]);
+      await Promise.all([renewing, watching, kekWatching]);
     });
     return {
       store,

@@ -22,6 +22,8 @@ export interface RenewalDeps {
   /** A manager to ask (asked again for every attempt). */
   managerAddr(): string;
   credentials(): NodeCredentials;
+  /** Saves renewed credentials (autolock wraps the key); default: plain files in `dir`. */
+  save?(credentials: NodeCredentials): Promise<void>;
   onRenewed(credentials: NodeCredentials, role: NodeRole): void;
 }
 
@@ -63,7 +65,8 @@ export class CertificateRenewer {
           advertiseAddr: this.deps.advertiseAddr,
           clock,
         });
-        await saveNodeCredentials(this.deps.dir, renewed.credentials);
+        await (this.deps.save?.(renewed.credentials) ??
+          saveNodeCredentials(this.deps.dir, renewed.credentials));
         this.deps.onRenewed(renewed.credentials, renewed.role);
         logger.info({ role: renewed.role }, "certificate renewed");
         failures = 0;

@@ -13,6 +13,7 @@ import { espProbe } from "./esp-probe.ts";
 import { lockDataDir } from "./lock.ts";
 import { prepareManagerJoin } from "./manager-membership.ts";
 import { startManagerRuntime } from "./manager-runtime.ts";
+import { liveDirOf, NodeKeys } from "./node-keys.ts";
 import { swarmDir } from "./node-state.ts";
 import { startWorkerRuntime } from "./runtime.ts";
 import { SwarmNode } from "./swarm-node.ts";
@@ -24,12 +25,14 @@ export async function runDaemon(input: DaemonConfig): Promise<void> {
   const clock = new SystemClock();
   const ids = new RandomIds();
   const engine = new DockerEngine({ socketPath: config.docker });
-  const runtimeDeps = { dataDir: config.dataDir, dockerSocket: config.docker, clock, ids, logger };
+  const keys = new NodeKeys(swarmDir(config.dataDir), liveDirOf(config.dataDir));
+  const runtimeDeps = { dataDir: config.dataDir, dockerSocket: config.docker, clock, ids, logger, keys };
   const node = new SwarmNode({
     dataDir: config.dataDir,
     clock,
     ids,
     logger: logger.child({ module: "daemon" }),
+    keys,
     startRuntime: (state, fresh, onRoleChange) =>
       state.role === "manager"
         ? startManagerRuntime({ ...runtimeDeps, onRoleChange }, state, fresh)
@@ -39,7 +42,7 @@ export async function runDaemon(input: DaemonConfig): Promise<void> {
     prepareManager: (state, managerAddr, credentials) =>
       prepareManagerJoin(
         state,
-        swarmDir(config.dataDir),
+        keys,
         managerAddr,
         `${state.advertiseAddr}:${state.listenAddr.slice(state.listenAddr.lastIndexOf(":") + 1)}`,
         credentials,

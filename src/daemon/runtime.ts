@@ -7,7 +7,6 @@ import type { LogLine, LogRequest } from "../api/index.ts";
 import type { Clock, Ids, Logger } from "../base/index.ts";
 import { ShoalError, unavailable } from "../base/index.ts";
 import type { NodeCredentials, NodeRole } from "../ca/index.ts";
-import { loadNodeCredentials } from "../ca/index.ts";
 import {
   fetchManagers,
   type LogHub,
@@ -18,6 +17,7 @@ import type { TaskLogLine, TaskLogOptions } from "../engineapi/index.ts";
 import type { Store } from "../store/types.ts";
 import { startAgentRuntime } from "./agent-runtime.ts";
 import { ManagerList } from "./manager-list.ts";
+import type { NodeKeys } from "./node-keys.ts";
 import type { NodeState } from "./node-state.ts";
 import { saveNodeState, swarmDir } from "./node-state.ts";
 import { CertificateRenewer } from "./renewal-loop.ts";
@@ -28,6 +28,8 @@ export interface RuntimeDeps {
   clock: Clock;
   ids: Ids;
   logger: Logger;
+  /** The node's TLS and data keys, wrapped when autolock is on. */
+  keys: NodeKeys;
   /**
    * The node's role changed (promotion or demotion): its certificate already says so; the node
    * restarts its runtime for the new role. `managers` are other managers' cluster API addresses.
@@ -78,7 +80,7 @@ export function stopper(logger: Logger): { push(stop: Stop): void; stopAll: Stop
  */
 export async function startWorkerRuntime(deps: RuntimeDeps, state: NodeState): Promise<NodeRuntime> {
   const dir = swarmDir(deps.dataDir);
-  let credentials = await requireCredentials(dir);
+  let credentials = await requireCredentials(deps.keys, dir);
   if ((state.managers ?? []).length === 0)
     throw unavailable("this worker knows no manager address; leave and join again");
   const logger = deps.logger;
@@ -107,6 +109,7 @@ export async function startWorkerRuntime(deps: RuntimeDeps, state: NodeState): P
     advertiseAddr: state.advertiseAddr,
     managerAddr: () => managers.pick(),
     credentials: () => credentials,
+    save: (c) => deps.keys.saveCredentials(c),
     onRenewed: (c, role) => {
       credentials = c;
       // Promoted: the node restarts as a manager (asynchronously; this runtime is stopped first).
@@ -158,8 +161,8 @@ async function pollManagers(
   }
 }
 
-export async function requireCredentials(dir: string): Promise<NodeCredentials> {
-  const creds = await loadNodeCredentials(dir);
+export async function requireCredentials(keys: NodeKeys, dir: string): Promise<NodeCredentials> {
+  const creds = await keys.credentials();
   if (!creds)
     throw unavailable(`this node's certificates are missing from ${dir}/certificates; leave and join again`);
   return creds;

@@ -7,9 +7,9 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { NodeDescription, SwarmInfo, SwarmSpec, Task } from "../api/index.ts";
 import type { Clock, Ids, Logger } from "../base/index.ts";
-import { ErrorCode, invalidArgument, notImplemented, ShoalError, unavailable } from "../base/index.ts";
+import { internal, invalidArgument, notImplemented, unavailable } from "../base/index.ts";
 import type { NodeCredentials } from "../ca/index.ts";
-import { loadNodeCredentials, saveNodeCredentials } from "../ca/index.ts";
+import { parseUnlockKey } from "../ca/index.ts";
 import type {
   NodeBackend,
   SwarmInitRequest,
@@ -23,11 +23,19 @@ import {
   clusterInfo,
   mergeSwarmSpec,
   newIngressNetwork,
-  refuseAutolock,
   validateSwarmSpec,
 } from "../manager/controlapi/index.ts";
 import { DEFAULT_SWARM_PORT, resolveAddrs } from "./addr.ts";
+import {
+  initAutolock,
+  invalidUnlockKey,
+  lockedSwarmInfo,
+  notLocked,
+  refuseLockedLeave,
+  swarmLocked,
+} from "./autolock.ts";
 import { bootstrapSwarm } from "./bootstrap.ts";
+import type { NodeKeys } from "./node-keys.ts";
 import type { NodeState } from "./node-state.ts";
 import { loadNodeState, removeSwarmState, saveNodeState, swarmDir } from "./node-state.ts";
 import type { NodeRuntime } from "./runtime.ts";
@@ -44,6 +52,8 @@ export interface SwarmNodeDeps {
   clock: Clock;
   ids: Ids;
   logger: Logger;
+  /** The node's TLS and data keys: wrapped with autolock, and what `swarm unlock` opens. */
+  keys: NodeKeys;
   /**
    * Starts what the node runs for its role; `fresh` on swarm init (new store). The runtime calls
    * `onRoleChange` when a promotion or demotion needs the node to run the other role.
@@ -84,7 +94,9 @@ const LAST_MANAGER =
   "You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message. ";
 
 type Active = { kind: "active"; state: NodeState; runtime: NodeRuntime; control?: ControlApi };
-type Phase = { kind: "inactive" } | { kind: "pending" } | Active;
+/** A manager of an autolocked swarm, restarted: nothing runs until `swarm unlock`. */
+type Locked = { kind: "locked"; state: NodeState };
+type Phase = { kind: "inactive" } | { kind: "pending" } | Locked | Active;
 
 export class SwarmNode implements NodeBackend {
   private phase: Phase = { kind: "inactive" };
@@ -95,6 +107,13 @@ export class SwarmNode implements NodeBackend {
   async start(): Promise<void> {
     const state = loadNodeState(this.deps.dataDir);
     if (!state) return;
+    // Plain key copies a killed daemon left in memory-backed storage.
+    await this.deps.keys.closeLive();
+    if (await this.deps.keys.isLocked()) {
+      this.phase = { kind: "locked", state };
+      this.deps.logger.info({ "node.id": state.nodeId }, "swarm is locked: waiting for docker swarm unlock");
+      return;
+    }
     await this.run(state, false);
   }
 
@@ -106,11 +125,13 @@ export class SwarmNode implements NodeBackend {
   swarmHeader(): string {
     if (this.phase.kind === "pending") return "pending";
     if (this.phase.kind === "inactive") return "inactive";
+    if (this.phase.kind === "locked") return "locked";
     return this.phase.state.role === "manager" ? "active/manager" : "active/worker";
   }
 
   async swarmInfo(): Promise<SwarmInfo> {
     const phase = this.phase;
+    if (phase.kind === "locked") return lockedSwarmInfo(phase.state);
     if (phase.kind !== "active") {
       return {
         NodeID: "",
@@ -149,6 +170,7 @@ export class SwarmNode implements NodeBackend {
   control(): ControlApi {
     const phase = this.phase;
     if (phase.kind === "pending") throw unavailable(MANAGER_PREPARING);
+    if (phase.kind === "locked") throw swarmLocked();
     if (phase.kind !== "active") throw unavailable(NOT_A_MANAGER);
     if (!phase.control) throw unavailable(WORKER_NOT_MANAGER);
     return phase.control;
@@ -156,10 +178,9 @@ export class SwarmNode implements NodeBackend {
 
   async swarmInit(req: SwarmInitRequest): Promise<string> {
     if (this.phase.kind !== "inactive") throw unavailable(ALREADY_IN_SWARM);
-    const spec = mergeSwarmSpec(req.Spec as SwarmSpec | undefined);
-    validateSwarmSpec(spec);
-    refuseAutolock({ EncryptionConfig: { AutoLockManagers: !!req.AutoLockManagers } });
-    refuseAutolock(spec);
+    const merged = mergeSwarmSpec(req.Spec as SwarmSpec | undefined);
+    validateSwarmSpec(merged);
+    const { spec, unlockKey } = initAutolock(req.AutoLockManagers, merged, this.deps.ids);
     if (req.ForceNewCluster) throw notImplemented("swarm init --force-new-cluster");
     const availability = parseAvailability(req.Availability);
     const dataPathPort = req.DataPathPort || 4789;
@@ -188,8 +209,11 @@ export class SwarmNode implements NodeBackend {
         addrs.advertisePort,
         clock,
         ids,
+        unlockKey,
       );
-      await saveNodeCredentials(swarmDir(this.deps.dataDir), fresh.credentials);
+      // With autolock the keys are wrapped from their first write.
+      await this.deps.keys.setKek(unlockKey ? parseUnlockKey(unlockKey) : undefined);
+      await this.deps.keys.saveCredentials(fresh.credentials);
       const runtime = await this.deps.startRuntime(state, true, this.onRoleChange);
       try {
         await runtime.store?.update((tx) => {
@@ -227,7 +251,7 @@ export class SwarmNode implements NodeBackend {
       if (joined.role === "manager" && !this.deps.prepareManager) {
         throw notImplemented("joining as a manager");
       }
-      await saveNodeCredentials(swarmDir(this.deps.dataDir), joined.credentials);
+      await this.deps.keys.saveCredentials(joined.credentials);
       const state: NodeState = {
         nodeId: joined.nodeId,
         clusterId: joined.clusterId,
@@ -252,6 +276,13 @@ export class SwarmNode implements NodeBackend {
     const phase = this.phase;
     if (phase.kind === "inactive") throw unavailable(NOT_IN_SWARM);
     if (phase.kind === "pending") throw unavailable("This node is joining or leaving a swarm; try again");
+    if (phase.kind === "locked") {
+      refuseLockedLeave(force);
+      // moby removes no containers here: a locked node does not know which tasks are its own.
+      this.leftSwarm();
+      this.deps.logger.info({ "node.id": phase.state.nodeId }, "left the swarm while locked");
+      return;
+    }
     if (phase.state.role === "manager") {
       if (phase.runtime.prepareLeave) await phase.runtime.prepareLeave(force);
       else if (!force) throw unavailable(LAST_MANAGER);
@@ -260,18 +291,36 @@ export class SwarmNode implements NodeBackend {
     try {
       await phase.runtime.stop({ leaving: true });
     } finally {
-      removeSwarmState(this.deps.dataDir);
-      this.phase = { kind: "inactive" };
+      this.leftSwarm();
     }
     this.deps.logger.info({ "node.id": phase.state.nodeId }, "left the swarm");
   }
 
-  async swarmUnlock(_key: string): Promise<void> {
-    if (this.phase.kind === "inactive") throw unavailable(NOT_IN_SWARM);
-    throw new ShoalError(ErrorCode.Conflict, "swarm is not locked");
+  /**
+   * `swarm unlock`: moby's checks in its order (not a locked manager → why not; a malformed key;
+   * a key that does not open this node's keys), then the node starts as it would have on restart.
+   */
+  async swarmUnlock(key: string): Promise<void> {
+    const phase = this.phase;
+    if (phase.kind !== "locked") {
+      if (phase.kind === "active" && phase.control) throw notLocked();
+      this.control();
+      throw unavailable(NOT_A_MANAGER);
+    }
+    const kek = parseUnlockKey(key);
+    if (!(await this.deps.keys.unlock(kek))) throw invalidUnlockKey();
+    try {
+      await this.run(phase.state, false);
+    } catch (err) {
+      this.deps.keys.forget();
+      this.phase = phase;
+      throw internal(`swarm component could not be started: ${(err as Error).message}`, err);
+    }
+    this.deps.logger.info({ "node.id": phase.state.nodeId }, "swarm unlocked");
   }
 
   taskLogs(task: Task, opts: TaskLogOptions, signal: AbortSignal): AsyncIterable<TaskLogLine> {
+    if (this.phase.kind === "locked") throw swarmLocked();
     if (this.phase.kind !== "active") throw unavailable(NOT_A_MANAGER);
     return this.phase.runtime.taskLogs(task.NodeID ?? "", task.ID, opts, signal);
   }
@@ -294,7 +343,7 @@ export class SwarmNode implements NodeBackend {
     } catch (err) {
       if (this.phase.kind === "pending") {
         this.phase = { kind: "inactive" };
-        if (cleanup) removeSwarmState(this.deps.dataDir);
+        if (cleanup) this.leftSwarm();
       }
       throw err;
     }
@@ -322,20 +371,32 @@ export class SwarmNode implements NodeBackend {
     try {
       await phase.runtime.stop();
       if (role === "manager") {
-        const creds = await loadNodeCredentials(dir);
+        const creds = await this.deps.keys.credentials();
         if (!creds || !this.deps.prepareManager) throw notImplemented("promotion without credentials");
         await firstThat(managers, (addr) => this.deps.prepareManager?.(state, addr, creds));
       } else {
         state.etcd = { clientPort: 0, peerPort: 0 };
         await rm(join(dir, "etcd"), { recursive: true, force: true });
+        // Workers are never locked, and hold no data key.
+        await this.deps.keys.setKek(undefined);
+        await this.deps.keys.dropDataKey();
       }
       saveNodeState(this.deps.dataDir, state);
       this.activate(state, await this.deps.startRuntime(state, false, this.onRoleChange));
       this.deps.logger.info({ "node.id": state.nodeId, role }, `now a ${role}`);
     } catch (err) {
       this.deps.logger.error({ err, role }, "could not change role; resuming the previous one");
+      // A failed promotion may have taken the cluster's unlock key: the worker's key is plain again.
+      if (role === "manager") await this.deps.keys.setKek(undefined);
       this.activate(phase.state, await this.deps.startRuntime(phase.state, false, this.onRoleChange));
     }
+  }
+
+  /** The swarm's files are gone, and with them any unlock key. */
+  private leftSwarm(): void {
+    removeSwarmState(this.deps.dataDir);
+    this.deps.keys.forget();
+    this.phase = { kind: "inactive" };
   }
 
   private activate(state: NodeState, runtime: NodeRuntime): void {

@@ -1,5 +1,7 @@
 /** manager: the control plane of a manager node (dispatcher on every manager, loops on the leader). */
 
+export type { ControllerLoopOptions } from "./common/loop.ts";
+export { runControllerLoop } from "./common/loop.ts";
 export { electionLeadership } from "./leadership.ts";
 export type { LeaderLoop, Leadership, LoopDeps, ManagerDeps } from "./manager.ts";
 export { Manager, soleLeadership } from "./manager.ts";

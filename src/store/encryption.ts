@@ -6,8 +6,8 @@
  * The associated data (the etcd key) binds a value to where it is stored, so a value copied under
  * another key does not open.
  *
- * Where the data key lives is a seam: `DataKeyStore`. Today `FileDataKeyStore` keeps it in plain
- * form (mode 0600); autolock will add a store that keeps it wrapped by the unlock key.
+ * Where the data key lives is a seam: `DataKeyStore`. `FileDataKeyStore` keeps it in plain form
+ * (mode 0600); with autolock the daemon keeps it sealed by the unlock key (`sealDataKey`).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
@@ -54,6 +54,25 @@ export class DataCipher {
     } catch (err) {
       throw internal("cannot decrypt stored value (wrong data key or corrupted data)", err);
     }
+  }
+}
+
+/** Binds a sealed data key to its purpose, so no other sealed value can pass for one. */
+const DATA_KEY_AAD = Buffer.from("shoal data key");
+
+/** The data key sealed by a key-encryption key (autolock): never 32 bytes long, unlike a plain key. */
+export function sealDataKey(key: Uint8Array, kek: Uint8Array): Buffer {
+  return new DataCipher(kek).seal(key, DATA_KEY_AAD);
+}
+
+/** The data key in a sealed file, or undefined when this KEK does not open it. */
+export function openDataKey(sealed: Uint8Array, kek: Uint8Array): Buffer | undefined {
+  if (kek.length !== DATA_KEY_BYTES) return undefined;
+  try {
+    const key = new DataCipher(kek).open(sealed, DATA_KEY_AAD);
+    return key.length === DATA_KEY_BYTES ? key : undefined;
+  } catch {
+    return undefined;
   }
 }
 

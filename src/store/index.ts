@@ -39,6 +39,10 @@ export {
   FileDataKeyStore,
   /** Loads the data key, creating a random one the first time. */
   loadOrCreateDataKey,
+  /** The data key from its sealed form, or undefined when the KEK does not open it. */
+  openDataKey,
+  /** The data key sealed by autolock's key-encryption key. */
+  sealDataKey,
 } from "./encryption.ts";
 export type {
   /** Settings of the etcd backend; build with `defaultEtcdStoreConfig`. */

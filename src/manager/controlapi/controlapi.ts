@@ -22,6 +22,7 @@ import type { Clock, Ids, Logger } from "../../base/index.ts";
 import { notImplemented, timestamp, unavailable } from "../../base/index.ts";
 import { generateJoinToken } from "../../ca/index.ts";
 import type { StackObject, Store } from "../../store/types.ts";
+import { nextUnlockKey, withUnlockKey } from "./autolock.ts";
 import type { NetworkCreateRequest } from "./network-spec.ts";
 import {
   createNetwork,
@@ -76,11 +77,6 @@ export function currentCluster(store: Store): Cluster {
   return cluster;
 }
 
-/** Autolock needs the data key wrapped by the unlock key; until that exists, say so. */
-export function refuseAutolock(spec: SwarmSpec): void {
-  if (spec.EncryptionConfig?.AutoLockManagers) throw notImplemented("autolock (--autolock)");
-}
-
 /** Root CA rotation and external CAs are not built yet: refuse them rather than ignore them. */
 export function refuseCARotation(next: SwarmSpec, current: SwarmSpec | undefined): void {
   const ca = next.CAConfig ?? {};
@@ -104,8 +100,6 @@ export class ControlApiImpl implements ControlApi {
   async updateSwarm(requested: SwarmSpec, flags: SwarmUpdateFlags): Promise<void> {
     const spec = mergeSwarmSpec(requested);
     validateSwarmSpec(spec);
-    refuseAutolock(spec);
-    if (flags.rotateManagerUnlockKey) throw notImplemented("unlock key rotation (autolock)");
     refuseCARotation(spec, currentCluster(this.deps.store).Spec);
     const { store, clock, ids } = this.deps;
     await store.update((tx) => {
@@ -120,6 +114,10 @@ export class ControlApiImpl implements ControlApi {
         Version: { Index: flags.version },
         Spec: spec,
         JoinTokens: tokens,
+        Shoal: withUnlockKey(
+          cluster,
+          nextUnlockKey(cluster.Shoal?.UnlockKey, spec, flags.rotateManagerUnlockKey, ids),
+        ),
         UpdatedAt: timestamp(clock),
       });
     });

@@ -1,6 +1,7 @@
 /** manager/controlapi: validated reads and writes of cluster objects for the Engine API. */
+export { nextUnlockKey } from "./autolock.ts";
 export type { ControlDeps } from "./controlapi.ts";
-export { ControlApiImpl, currentCluster, refuseAutolock } from "./controlapi.ts";
+export { ControlApiImpl, currentCluster } from "./controlapi.ts";
 export type { NetworkCreateRequest } from "./network-spec.ts";
 export type { EspProbe } from "./networks.ts";
 export { ESP_MISSING, newIngressNetwork } from "./networks.ts";
