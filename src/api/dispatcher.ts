@@ -4,6 +4,7 @@
  * messages travel over the cluster API's mutual-TLS stream.
  */
 import type { NodeDescription } from "./generated/engine.ts";
+import type { SwarmNetworkObject } from "./network.ts";
 import type { Task } from "./shoal.ts";
 
 /**
@@ -64,6 +65,42 @@ export interface NetworkPeers {
   tasks: PeerTask[];
   /** The underlay address of every node in `tasks` and of the receiving node (VXLAN endpoints). */
   nodes?: Array<{ ID: string; Addr: string }>;
+  /**
+   * The routing mesh, sent to every node while some service publishes a port in ingress mode. Its
+   * backends are the entries of `tasks` on the ingress network (which `tasks` then covers).
+   */
+  mesh?: MeshView;
+}
+
+/** What every node needs to answer ingress-mode published ports (the routing mesh). */
+export interface MeshView {
+  /** The ingress network as allocated (subnet, gateway, VNI). */
+  Network: SwarmNetworkObject;
+  /** The services that publish ports in ingress mode, with their allocated published ports. */
+  services: MeshService[];
+  /**
+   * Every node with an address on ingress: its underlay address (VXLAN endpoint) and its own
+   * ingress address, which the mesh SNATs to and remote backends send their replies to.
+   */
+  nodes: MeshNode[];
+}
+
+export interface MeshService {
+  ID: string;
+  Ports: MeshPort[];
+}
+
+export interface MeshPort {
+  Protocol: "tcp" | "udp" | "sctp";
+  PublishedPort: number;
+  TargetPort: number;
+}
+
+export interface MeshNode {
+  ID: string;
+  Addr: string;
+  /** CIDR, as allocated (`Node.Attachments` on ingress). */
+  IngressAddr: string;
 }
 
 /** The status part of a task the agent reports. */

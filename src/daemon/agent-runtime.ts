@@ -6,11 +6,14 @@ import { DockerNetworks } from "../agent/executor/docker-networks.ts";
 import { DockerEngine, Executor } from "../agent/executor/index.ts";
 import { Agent, type TaskExecutor } from "../agent/index.ts";
 import {
+  alive,
   DataPlane,
   DnsServer,
   linkExists,
+  loadNodeRuleset,
   loadRuleset,
   NetworkedEngine,
+  NodeMesh,
   run,
 } from "../agent/network/index.ts";
 import { TmpfsTaskFiles } from "../agent/secrets/index.ts";
@@ -62,6 +65,8 @@ export async function startAgentRuntime(
     nodeId: deps.nodeId,
     run,
     linkExists,
+    // the routing mesh: the table and DOCKER-USER rules carry this daemon's pid
+    mesh: new NodeMesh({ pid: process.pid, run, loadRuleset: loadNodeRuleset, alive, logger: netLogger }),
   });
   const dataPlane = plane;
   const executor = new Executor({

@@ -1,8 +1,9 @@
 /**
  * The node's data plane: keeps one local bridge network per swarm network its tasks use (created
  * before the executor sees the tasks, removed once no local task needs it), a DNS server on each
- * bridge's gateway, and the VIP rules in every running task container's netns in line with the
- * dispatcher's peer view. Planning is pure (plan.ts, dns-answer.ts); dockerd and nft are ports.
+ * bridge's gateway, the VIP rules in every running task container's netns in line with the
+ * dispatcher's peer view, and the routing mesh in the node's own netns (ingress bridge, published
+ * ports). Planning is pure (plan.ts, mesh.ts, dns-answer.ts); dockerd, ip and nft are ports.
  */
 import type { NetworkedTask, NetworkPeers, SwarmTask, Task } from "../../api/index.ts";
 import type { Logger } from "../../base/index.ts";
@@ -10,6 +11,8 @@ import { taskName } from "../executor/container-config.ts";
 import type { NetworkEndpoint } from "../executor/spec.ts";
 import type { ContainerEngine } from "../executor/types.ts";
 import type { DnsServer } from "./dns-server.ts";
+import { type MeshPlan, meshPlan, meshRemoteNodes } from "./mesh.ts";
+import type { NodeMesh } from "./node-mesh.ts";
 import {
   entryCommands,
   type RemoteEndpoint,
@@ -19,6 +22,7 @@ import {
   vxlanDevice,
 } from "./overlay.ts";
 import {
+  discoveryNetworks,
   type LocalNetwork,
   localNetworkOf,
   needsNetworks,
@@ -40,6 +44,8 @@ export interface DataPlaneOptions {
   /** Runs `ip`/`bridge` commands for VXLAN (shell.ts); without it networks stay node-local. */
   run?: (cmd: readonly string[]) => Promise<string>;
   linkExists?: (name: string) => Promise<boolean>;
+  /** The routing mesh in the node's netns; without it the node answers no published port. */
+  mesh?: NodeMesh;
 }
 
 const CLEANUP_RETRY_MS = 2000;
@@ -48,6 +54,8 @@ const ip = (cidr: string): string => cidr.split("/")[0] ?? "";
 
 export class DataPlane {
   private peerView: NetworkPeers | undefined;
+  /** The node's part in the routing mesh under the current view (undefined: none). */
+  private meshNow: MeshPlan | undefined;
   private readonly tasks = new Map<string, Task>();
   private readonly networks = new Map<string, LocalNetwork>();
   /** Rules last loaded, by `<container id>/<pid>` (a new netns gets them again). */
@@ -101,7 +109,7 @@ export class DataPlane {
       void this.serial(async () => {
         if (!this.cleanupDue) return;
         this.cleanupDue = false;
-        await this.removeUnused(wantedNetworks(this.tasks.values()));
+        await this.removeUnused(wantedNetworks(this.tasks.values(), this.meshNow?.network));
         if (this.cleanupDue) this.retryCleanup();
       });
     }, CLEANUP_RETRY_MS);
@@ -112,7 +120,9 @@ export class DataPlane {
     if (peers) this.peerView = peers;
     this.tasks.clear();
     for (const t of tasks) this.tasks.set(t.ID, t);
-    const wanted = wantedNetworks(tasks);
+    const { mesh, nodeId } = this.opts;
+    this.meshNow = mesh && nodeId ? meshPlan(this.peerView, nodeId) : undefined;
+    const wanted = wantedNetworks(tasks, this.meshNow?.network);
     for (const n of wanted.values()) {
       // every time (an existing one is fine): a bridge removed behind shoal's back comes back
       try {
@@ -127,6 +137,7 @@ export class DataPlane {
         ?.listen(n.gateway)
         .catch((err: unknown) => this.opts.logger.warn({ err, address: n.gateway }, "dns listen failed"));
     }
+    await this.syncMesh();
     await this.syncOverlays(wanted);
     // a new container gets its rules when it starts; the others only when the view changed
     if (this.rulesFor !== this.peerView) {
@@ -142,6 +153,17 @@ export class DataPlane {
     }
   }
 
+  /**
+   * The mesh right after its bridge exists, before containers join it (they keep the bridge's MAC
+   * for the gateway). A failure is logged; the next update tries again.
+   */
+  private async syncMesh(): Promise<void> {
+    const plan = this.meshNow && this.networks.has(this.meshNow.network.id) ? this.meshNow : undefined;
+    await this.opts.mesh
+      ?.sync(plan)
+      .catch((err: unknown) => this.opts.logger.warn({ err }, "setting up the routing mesh failed"));
+  }
+
   /** VXLAN device and static FDB/neighbour entries for every network with remote tasks. */
   private async syncOverlays(wanted: ReadonlyMap<string, LocalNetwork>): Promise<void> {
     const { run, linkExists, nodeId } = this.opts;
@@ -150,6 +172,8 @@ export class DataPlane {
     for (const n of wanted.values()) {
       if (!this.networks.has(n.id) || n.vni <= 0) continue;
       const after = remoteEndpoints(this.peerView, n.id, nodeId);
+      // on ingress, every other node's own address too: the mesh's replies go there
+      if (n.id === this.peerView?.mesh?.Network.ID) after.push(...meshRemoteNodes(this.peerView, nodeId));
       const before = this.remotes.get(n.id);
       if (!before && after.length === 0) continue;
       try {
@@ -179,13 +203,18 @@ export class DataPlane {
     return taskEndpoints(task, serviceNameOf(task)).filter((e) => created.has(e.name));
   }
 
-  /** The `--dns` of a task's container: its first network's gateway, when DNS is served. */
+  /**
+   * The `--dns` of a task's container: the gateway of its first network with service discovery
+   * (else of ingress: other names are still relayed), when DNS is served.
+   */
   nameserverFor(taskId: string): string | undefined {
     const task = this.tasks.get(taskId);
     if (!task || !this.opts.dns) return undefined;
-    const first = this.endpointsFor(task)[0];
-    const n = [...this.networks.values()].find((x) => x.name === first?.name);
-    return n?.gateway;
+    const discovery = discoveryNetworks(task);
+    const joined = this.endpointsFor(task).flatMap((e) =>
+      [...this.networks.values()].filter((n) => n.name === e.name),
+    );
+    return (joined.find((n) => discovery.has(n.id)) ?? joined[0])?.gateway;
   }
 
   /** The further networks a task's container joins after create. */
@@ -194,16 +223,18 @@ export class DataPlane {
     return task ? this.endpointsFor(task).slice(1) : [];
   }
 
-  /** The swarm networks of the local container with address `clientIp`, else the server's own. */
+  /**
+   * The swarm networks with service discovery of the local container with address `clientIp`,
+   * else the server's own (ingress has none, as in Swarm).
+   */
   networksOf(clientIp: string, serverAddress: string): ReadonlySet<string> {
     for (const t of this.tasks.values()) {
       const atts = (t as NetworkedTask).NetworksAttachments ?? [];
-      if (atts.some((a) => (a.Addresses ?? []).some((c) => ip(c) === clientIp))) {
-        return new Set(atts.map((a) => a.Network.ID));
-      }
+      if (atts.some((a) => (a.Addresses ?? []).some((c) => ip(c) === clientIp))) return discoveryNetworks(t);
     }
-    const own = [...this.networks.values()].filter((n) => n.gateway === serverAddress).map((n) => n.id);
-    return new Set(own);
+    const ingress = this.peerView?.mesh?.Network.ID;
+    const own = [...this.networks.values()].filter((n) => n.gateway === serverAddress && n.id !== ingress);
+    return new Set(own.map((n) => n.id));
   }
 
   /** Loads the VIP rules into one task's container (after it starts). */
@@ -226,7 +257,7 @@ export class DataPlane {
     const c = await this.engine.inspectContainer(name).catch(() => null);
     if (c?.state !== "running" || c.pid <= 0) return;
     const key = `${c.id}/${c.pid}`;
-    const script = vipRuleset(vipBackends(this.peerView, new Set(atts.map((a) => a.Network.ID))));
+    const script = vipRuleset(vipBackends(this.peerView, discoveryNetworks(task)));
     if (this.loaded.get(key) === script) return;
     try {
       await this.opts.loadRuleset(c.pid, script);
@@ -240,6 +271,10 @@ export class DataPlane {
   removeAll(): Promise<void> {
     return this.serial(async () => {
       this.tasks.clear();
+      this.meshNow = undefined;
+      await this.opts.mesh
+        ?.teardown()
+        .catch((err: unknown) => this.opts.logger.warn({ err }, "leaving the routing mesh failed"));
       await this.removeUnused(new Map());
       this.opts.dns?.closeAll();
     });

@@ -1,13 +1,23 @@
 /**
- * agent/network: the node's data plane for swarm networks (single node today): local bridge
- * networks with the cluster's subnets, service discovery DNS on their gateways, and VIP load
- * balancing by nftables DNAT inside each task container's netns.
+ * agent/network: the node's data plane for swarm networks: local bridge networks with the
+ * cluster's subnets joined across nodes by VXLAN, service discovery DNS on their gateways, VIP load
+ * balancing by nftables DNAT inside each task container's netns, and the routing mesh (published
+ * ports on every node) by nftables DNAT in the node's netns.
  */
 export { DataPlane, type DataPlaneOptions } from "./dataplane.ts";
 export { type DnsLookup, lookup } from "./dns-answer.ts";
 export { answerPacket, type DnsContext, DnsServer, hostNameservers } from "./dns-server.ts";
 export { NetworkedEngine } from "./engine.ts";
-export { loadRuleset } from "./nft.ts";
+export {
+  bridgeCommands,
+  type MeshPlan,
+  type MeshRule,
+  meshPlan,
+  meshRuleset,
+  meshTable,
+} from "./mesh.ts";
+export { loadNodeRuleset, loadRuleset } from "./nft.ts";
+export { NodeMesh, type NodeMeshOptions } from "./node-mesh.ts";
 export {
   entryCommands,
   macOf,
@@ -29,5 +39,5 @@ export {
   vipRuleset,
   wantedNetworks,
 } from "./plan.ts";
-export { linkExists, run } from "./shell.ts";
+export { alive, linkExists, run } from "./shell.ts";
 export type { ExistingNetwork, LocalNetworkDriver, RulesetLoader } from "./types.ts";

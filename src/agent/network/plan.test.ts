@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { NetworkedTask, NetworkPeers, SwarmNetworkObject, Task } from "../../api/index.ts";
-import { taskEndpoints, vipBackends, vipRuleset, wantedNetworks } from "./plan.ts";
+import {
+  discoveryNetworks,
+  localNetworkOf,
+  taskEndpoints,
+  vipBackends,
+  vipRuleset,
+  wantedNetworks,
+} from "./plan.ts";
 
 const net = (id: string, subnet: string, extra: Partial<SwarmNetworkObject> = {}): SwarmNetworkObject => ({
   ID: id,
@@ -26,7 +33,7 @@ const task = (id: string, state: string, desired: string, atts: NetworkedTask["N
     NetworksAttachments: atts,
   }) as unknown as Task;
 
-test("wantedNetworks: allocated networks of live tasks, ingress left out", () => {
+test("wantedNetworks: allocated networks of live tasks, ingress included", () => {
   const t1 = task("t1", "running", "running", [
     { Network: ingress, Addresses: ["10.0.0.5/24"] },
     { Network: backend, Addresses: ["10.0.1.5/24"] },
@@ -36,6 +43,15 @@ test("wantedNetworks: allocated networks of live tasks, ingress left out", () =>
   assert.deepEqual(
     [...wanted.values()],
     [
+      {
+        id: ingress.ID,
+        name: "shoal-ingressnetwo",
+        bridge: "shlingressnetwo",
+        subnet: "10.0.0.0/24",
+        gateway: "10.0.0.1",
+        vni: 4097,
+        internal: false,
+      },
       {
         id: backend.ID,
         name: "shoal-backendnetwo",
@@ -47,6 +63,8 @@ test("wantedNetworks: allocated networks of live tasks, ingress left out", () =>
       },
     ],
   );
+  // the routing mesh wants ingress on a node without tasks
+  assert.deepEqual([...wantedNetworks([], localNetworkOf(ingress)).keys()], [ingress.ID]);
   // a task still stopping keeps its networks
   assert.equal(wantedNetworks([task("t3", "running", "shutdown", [{ Network: front }])]).size, 1);
   // an unallocated network is not planned
@@ -56,16 +74,19 @@ test("wantedNetworks: allocated networks of live tasks, ingress left out", () =>
   );
 });
 
-test("taskEndpoints: one per network in order, cluster address, task name alias", () => {
+test("taskEndpoints: one per network in order (ingress first), cluster address, task name alias", () => {
   const t = task("abc", "assigned", "running", [
     { Network: ingress, Addresses: ["10.0.0.5/24"] },
     { Network: backend, Addresses: ["10.0.1.5/24"], Aliases: ["db"] },
     { Network: front, Addresses: ["10.0.2.7/24"] },
   ]);
   assert.deepEqual(taskEndpoints(t, "api"), [
+    { name: "shoal-ingressnetwo", addresses: ["10.0.0.5/24"], aliases: ["api.1.abc"] },
     { name: "shoal-backendnetwo", addresses: ["10.0.1.5/24"], aliases: ["api.1.abc", "db"] },
     { name: "shoal-frontnetwork", addresses: ["10.0.2.7/24"], aliases: ["api.1.abc"] },
   ]);
+  // no service discovery or VIPs on ingress, as in Swarm
+  assert.deepEqual([...discoveryNetworks(t)], [backend.ID, front.ID]);
 });
 
 const peers: NetworkPeers = {

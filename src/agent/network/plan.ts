@@ -71,13 +71,17 @@ export function needsNetworks(t: Task): boolean {
   );
 }
 
-/** The local networks the node's tasks need, by swarm network ID (ingress excluded: no mesh yet). */
-export function wantedNetworks(tasks: Iterable<Task>): Map<string, LocalNetwork> {
+/**
+ * The local networks the node's tasks need, by swarm network ID, plus `mesh` (the ingress network
+ * while the node is in the routing mesh, tasks or not).
+ */
+export function wantedNetworks(tasks: Iterable<Task>, mesh?: LocalNetwork): Map<string, LocalNetwork> {
   const out = new Map<string, LocalNetwork>();
+  if (mesh) out.set(mesh.id, mesh);
   for (const t of tasks) {
     if (!needsNetworks(t)) continue;
     for (const a of attachmentsOf(t)) {
-      if (a.Network.Spec?.Ingress || out.has(a.Network.ID)) continue;
+      if (out.has(a.Network.ID)) continue;
       const local = localNetworkOf(a.Network);
       if (local) out.set(local.id, local);
     }
@@ -85,11 +89,15 @@ export function wantedNetworks(tasks: Iterable<Task>): Map<string, LocalNetwork>
   return out;
 }
 
-/** How the task's container joins its networks: the first at create, the others before start. */
+/**
+ * How the task's container joins its networks: the first at create, the others before start. A
+ * task of a service publishing ingress ports is on ingress first (its address there is the mesh's
+ * backend), as the allocator orders the attachments.
+ */
 export function taskEndpoints(task: Task, serviceName: string): NetworkEndpoint[] {
   const name = taskName(task, serviceName);
   return attachmentsOf(task)
-    .filter((a) => !a.Network.Spec?.Ingress && localNetworkOf(a.Network))
+    .filter((a) => localNetworkOf(a.Network))
     .map((a) => ({
       name: localNetworkName(a.Network.ID),
       addresses: (a.Addresses ?? []).filter(isV4),
@@ -98,10 +106,13 @@ export function taskEndpoints(task: Task, serviceName: string): NetworkEndpoint[
     }));
 }
 
-/** The nameserver a task's container is given: the gateway of its first network. */
-export function taskNameserver(task: Task): string | undefined {
-  const first = attachmentsOf(task).find((a) => !a.Network.Spec?.Ingress && localNetworkOf(a.Network));
-  return first ? localNetworkOf(first.Network)?.gateway : undefined;
+/** The swarm networks with service discovery and VIPs: all but ingress (as in Swarm). */
+export function discoveryNetworks(task: Task): Set<string> {
+  return new Set(
+    attachmentsOf(task)
+      .filter((a) => !a.Network.Spec?.Ingress && localNetworkOf(a.Network))
+      .map((a) => a.Network.ID),
+  );
 }
 
 /** One VIP and the addresses behind it. */

@@ -20,3 +20,13 @@ export async function linkExists(name: string): Promise<boolean> {
     return false;
   }
 }
+
+/** True while a process of that pid exists (EPERM: it exists, owned by someone else). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

@@ -21,7 +21,16 @@ import {
   neededDependencies,
   type PayloadSource,
 } from "./dependencies.ts";
+import { meshView } from "./mesh.ts";
 import { networkPeers, nodeNetworks, touchesNetworks } from "./peers.ts";
+
+/** What a session last sent of the data plane's view. */
+interface PeersSent {
+  /** The view as JSON ("" before the first). */
+  sent: string;
+  /** The ingress network while the node is in the routing mesh: its tasks matter to the node. */
+  mesh?: string;
+}
 
 export interface SessionHooks {
   heartbeat(nodeId: string, sessionId: string): number;
@@ -45,7 +54,8 @@ export class AgentSession implements DispatcherSession {
 
   async *assignments(): AsyncIterable<AssignmentMessage> {
     const { result, events } = this.store.viewAndWatch((tx) => tx.lookup("tasks", "node", this.nodeId), {
-      tables: ["tasks", "services"],
+      // nodes and networks: the mesh view lists every node's ingress address
+      tables: ["tasks", "services", "nodes", "networks"],
       signal: this.abort.signal,
     });
     const first = completeAssignment(result, this.nodeId);
@@ -54,7 +64,7 @@ export class AgentSession implements DispatcherSession {
     // line with them (dependencies.ts).
     const mine = new Map(first.tasks.map((t) => [t.ID, t]));
     const held: DependencyIds = { secrets: new Set(), configs: new Set() };
-    const peers = { sent: "" };
+    const peers: PeersSent = { sent: "" };
     const firstOut = this.withDependencies(first, mine, held) ?? first;
     yield this.withPeers(firstOut, mine, peers) ?? firstOut;
     const iterator = events[Symbol.asyncIterator]();
@@ -62,8 +72,8 @@ export class AgentSession implements DispatcherSession {
       for (;;) {
         const next = await iterator.next();
         if (next.done || this.abort.signal.aborted) return;
-        if (next.value.table === "services") {
-          // a service's VIPs or name changed: only the data plane's view can change
+        if (next.value.table !== "tasks") {
+          // a service's VIPs, ports or name, a node's address: only the data plane's view can change
           const out = this.withPeers({ kind: "incremental", tasks: [], removed: [] }, mine, peers);
           if (out) yield out;
           continue;
@@ -77,6 +87,7 @@ export class AgentSession implements DispatcherSession {
         const ours = change.task.NodeID === this.nodeId || mine.has(change.task.ID);
         if (!ours) {
           const nets = nodeNetworks(mine.values(), this.nodeId);
+          if (peers.mesh) nets.add(peers.mesh);
           if (!touchesNetworks(change.task, nets) && !touchesNetworks(event.previous, nets)) continue;
           const out = this.withPeers({ kind: "incremental", tasks: [], removed: [] }, mine, peers);
           if (out) yield out;
@@ -122,22 +133,28 @@ export class AgentSession implements DispatcherSession {
   }
 
   /**
-   * Adds the data plane's view (peers.ts) to `msg` when it differs from the one last sent;
-   * undefined when it does not.
+   * Adds the data plane's view (peers.ts, and mesh.ts while some service publishes an ingress
+   * port) to `msg` when it differs from the one last sent; undefined when it does not.
    */
   private withPeers(
     msg: AssignmentMessage,
     tasks: ReadonlyMap<string, Task>,
-    state: { sent: string },
+    state: PeersSent,
   ): AssignmentMessage | undefined {
-    const nets = nodeNetworks(tasks.values(), this.nodeId);
-    if (nets.size === 0 && state.sent === "") return undefined;
-    const view = this.store.view((tx) =>
-      networkPeers(tx.list("tasks"), tx.list("services") as Service[], nets, {
+    const view = this.store.view((tx) => {
+      const services = tx.list("services") as Service[];
+      const mesh = meshView(tx.list("networks"), services, tx.list("nodes"));
+      const nets = nodeNetworks(tasks.values(), this.nodeId);
+      if (mesh) nets.add(mesh.Network.ID);
+      state.mesh = mesh?.Network.ID;
+      if (nets.size === 0 && state.sent === "") return undefined;
+      const peers = networkPeers(tx.list("tasks"), services, nets, {
         self: this.nodeId,
         addrOf: (id) => tx.get("nodes", id)?.Status?.Addr,
-      }),
-    );
+      });
+      return mesh ? { ...peers, mesh } : peers;
+    });
+    if (!view) return undefined;
     const text = JSON.stringify(view);
     if (text === state.sent) return undefined;
     state.sent = text;
