@@ -51,12 +51,54 @@ program
 
 program
   .command("up")
-  .description("start a local shoal node with a swarm on it and print how to use it")
-  .option("--data-dir <dir>", "state directory of the local node", "/var/lib/shoal/up")
-  .option("--engine-socket <path>", "Engine API socket", "/run/shoal/docker.sock")
-  .action(async (opts: Record<string, string>) => {
-    const { up } = await import("./cli/up.ts");
-    await up({ dataDir: opts.dataDir as string, engineSocket: opts.engineSocket as string });
+  .description(
+    "start a local multi-node cluster on this machine (a network namespace per node, each with its own dockerd and shoal daemon) running a demo stack, and print how to use it; reuses a cluster that is already up",
+  )
+  .option("--name <name>", "cluster name: hostnames are <name>-node<i>", "shoal")
+  .option("--nodes <n>", "number of nodes (default 3, or the running cluster's)")
+  .option("--managers <n>", "how many of the nodes are managers (default 1, or the running cluster's)")
+  .option(
+    "--load-image <image>",
+    "copy an image from this machine's dockerd into every node (repeatable)",
+    (value: string, previous: string[]) => [...previous, value],
+    [] as string[],
+  )
+  .option("--no-demo", "do not deploy the demo stack (examples/demo-stack.yml)")
+  .option("--timeout <seconds>", "how long the demo stack may take to converge", "180")
+  .action(
+    async (opts: {
+      name: string;
+      nodes?: string;
+      managers?: string;
+      loadImage: string[];
+      demo: boolean;
+      timeout: string;
+    }) => {
+      const [{ up }, { parseUpFlags }] = await Promise.all([
+        import("./cli/up.ts"),
+        import("./cli/up-options.ts"),
+      ]);
+      await up(parseUpFlags(opts), {
+        out: (l) => process.stdout.write(`${l}\n`),
+        err: (l) => process.stderr.write(`${l}\n`),
+      });
+    },
+  );
+
+program
+  .command("down")
+  .description("remove a local cluster made by shoal up: its processes, namespaces, network and state")
+  .option("--name <name>", "the cluster", "shoal")
+  .option("--all", "every cluster made by shoal up")
+  .action(async (opts: { name: string; all?: boolean }) => {
+    const [{ down }, { checkName }] = await Promise.all([
+      import("./cli/down.ts"),
+      import("./cli/up-options.ts"),
+    ]);
+    down(
+      { name: checkName(opts.name), all: opts.all },
+      { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) },
+    );
   });
 
 /** The Engine API socket: DOCKER_HOST when it is a unix socket, else shoal's default. */

@@ -27,6 +27,8 @@ export interface DeployOptions {
   wait?: boolean;
   timeoutMs?: number;
   io: DeployOutput;
+  /** Variables for `${VAR}` in the compose files (default: this process's environment). */
+  env?: NodeJS.ProcessEnv;
 }
 
 interface Named {
@@ -200,7 +202,7 @@ export async function stackDeploy(
   namespace: string,
   opts: DeployOptions,
 ): Promise<number> {
-  const { objects, warnings } = loadStackFiles(files, namespace);
+  const { objects, warnings } = loadStackFiles(files, namespace, opts.env);
   for (const w of warnings) opts.io.err(`${w}\n`);
   const client = new StackClient(socket);
   const names = await deployObjects(client, objects, opts);

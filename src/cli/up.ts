@@ -1,112 +1,164 @@
 /**
- * `shoal up`: a local shoal node with a swarm on it, ready for the docker CLI. Idempotent: a node
- * already running on the socket is reused.
+ * `shoal up`: a local multi-node cluster on this machine (like kind or `nomad agent -dev`): every
+ * node a network namespace with its own containerd, dockerd and shoal daemon, a swarm formed over
+ * them, a registry serving the test image by digest, and the demo stack (examples/demo-stack.yml)
+ * deployed and converged. Idempotent: a healthy cluster of the same name is reused (and the stack
+ * redeployed); a broken one is replaced. `shoal down` removes it.
  */
-import { spawn } from "node:child_process";
-import { mkdirSync, openSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { engineRequest, errorMessage } from "./engine-client.ts";
+import { resolve } from "node:path";
+import { failedPrecondition } from "../base/index.ts";
+import {
+  DevCluster,
+  findRecorded,
+  httpStatus,
+  preflight,
+  removeCluster,
+  socketLink,
+  type UpRecord,
+  unhealthy,
+  writeRecord,
+} from "../devcluster/index.ts";
+import { engineRequest } from "./engine-client.ts";
+import { stackDeploy } from "./stack-deploy.ts";
+import { type NodeLine, newShape, shapeMismatch, summaryLines, type UpRequest } from "./up-options.ts";
 
-export interface UpOptions {
-  dataDir: string;
-  engineSocket: string;
+export interface UpIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
 }
 
-const say = (line: string) => process.stdout.write(`${line}\n`);
+const REPO = resolve(import.meta.dirname, "../..");
+export const DEMO_STACK_FILE = resolve(REPO, "examples/demo-stack.yml");
+export const DEMO_STACK = "demo";
 
-async function pingable(socket: string): Promise<boolean> {
-  try {
-    return (await engineRequest(socket, "GET", "/_ping")).status === 200;
-  } catch {
-    return false;
-  }
-}
+const since = (t0: number) => (performance.now() - t0) / 1000;
 
-async function startDaemon(opts: UpOptions): Promise<void> {
-  const bin = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/shoal");
-  mkdirSync(opts.dataDir, { recursive: true });
-  const logPath = join(opts.dataDir, "daemon.log");
-  const log = openSync(logPath, "a");
-  const child = spawn(bin, ["daemon", "--data-dir", opts.dataDir, "--engine-socket", opts.engineSocket], {
-    detached: true,
-    stdio: ["ignore", log, log],
-  });
-  child.unref();
-  for (let i = 0; i < 150; i++) {
-    if (await pingable(opts.engineSocket)) return;
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`the daemon did not come up; see ${logPath}`);
-}
-
-const DEMO_SERVICE = "demo-web";
-
-/** A small web service with a healthcheck, created once; `up` waits until its replicas run. */
-async function deployDemo(socket: string): Promise<void> {
-  const existing = await engineRequest(socket, "GET", `/v1.41/services/${DEMO_SERVICE}`);
-  if (existing.status === 404) {
-    const res = await engineRequest(socket, "POST", "/v1.41/services/create", {
-      Name: DEMO_SERVICE,
-      Labels: { "shoal.demo": "true" },
-      TaskTemplate: {
-        ContainerSpec: {
-          Image: "busybox:local",
-          Args: ["httpd", "-f", "-p", "80", "-h", "/www"],
-          Healthcheck: { Test: ["CMD-SHELL", "wget -qO- localhost/"], Interval: 2_000_000_000 },
-        },
-      },
-      Mode: { Replicated: { Replicas: 3 } },
-    });
-    if (res.status !== 201) throw new Error(`creating the demo service failed: ${errorMessage(res)}`);
-    say(`created service ${DEMO_SERVICE}`);
-  }
-  for (let i = 0; i < 150; i++) {
-    const res = await engineRequest(socket, "GET", "/v1.41/services?status=true");
-    const services = res.body as Array<{
-      Spec?: { Name?: string };
-      ServiceStatus?: { RunningTasks?: number; DesiredTasks?: number };
-    }>;
-    const demo = services.find((s) => s.Spec?.Name === DEMO_SERVICE)?.ServiceStatus;
-    if (demo?.DesiredTasks && demo.RunningTasks === demo.DesiredTasks) {
-      say(`${DEMO_SERVICE}: ${demo.RunningTasks}/${demo.DesiredTasks} replicas running`);
-      return;
+/** A healthy recorded cluster to reuse, or undefined after removing whatever stands in the way. */
+async function reusable(
+  req: UpRequest,
+  io: UpIo,
+): Promise<{ cluster: DevCluster; record: UpRecord } | undefined> {
+  const found = findRecorded(req.name);
+  if (found.state === "found") {
+    const why = await unhealthy(found.cluster);
+    if (why === undefined) {
+      const mismatch = shapeMismatch(req, found.record);
+      if (mismatch) throw failedPrecondition(mismatch);
+      io.out(`Cluster "${req.name}" is already up (instance ${found.record.idx}): reusing it`);
+      return { cluster: found.cluster, record: found.record };
     }
-    await new Promise((r) => setTimeout(r, 200));
+    io.out(`Cluster "${req.name}" (instance ${found.record.idx}) is not healthy (${why}): replacing it`);
   }
-  throw new Error(`${DEMO_SERVICE} did not converge in 30 s; see \`docker service ps ${DEMO_SERVICE}\``);
+  const removed = removeCluster(req.name);
+  if (removed.length > 0) io.out(`Removed what an earlier shoal up left (instance ${removed.join(", ")})`);
+  return undefined;
 }
 
-export async function up(opts: UpOptions): Promise<void> {
-  if (await pingable(opts.engineSocket)) {
-    say(`shoal node already running on ${opts.engineSocket}`);
-  } else {
-    say(`starting shoal daemon (data in ${opts.dataDir}) ...`);
-    await startDaemon(opts);
+async function create(
+  req: UpRequest,
+  shape: { nodes: number; managers: number },
+  io: UpIo,
+): Promise<{ cluster: DevCluster; record: UpRecord }> {
+  const s = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
+  io.out(`Creating cluster "${req.name}": ${s(shape.nodes, "node")}, ${s(shape.managers, "manager")} ...`);
+  const cluster = await DevCluster.create({
+    nodes: shape.nodes,
+    name: req.name,
+    shoal: ["--log-level", "info"],
+    images: req.loadImages,
+    persistent: true,
+  });
+  io.out(
+    `  instance ${cluster.idx}: network ${cluster.subnet}, state and logs in ${cluster.dir}; ` +
+      `containerd, dockerd and shoal on every node in ${cluster.timings.total.toFixed(1)} s`,
+  );
+  const record: UpRecord = {
+    name: req.name,
+    idx: cluster.idx,
+    ...shape,
+    created: cluster.manifest()?.created ?? "",
+    dockerHost: `unix://${socketLink(req.name)}`,
+  };
+  writeRecord(record, cluster.node(1).shoalSocket);
+  const t0 = performance.now();
+  try {
+    await cluster.formSwarm({ managers: shape.managers });
+  } catch (err) {
+    const logs = cluster.logTails(15);
+    removeCluster(req.name);
+    throw new Error(`forming the swarm failed: ${err instanceof Error ? err.message : String(err)}\n${logs}`);
   }
-  const info = await engineRequest(opts.engineSocket, "GET", "/v1.41/info");
-  const swarm = (info.body as { Swarm?: { LocalNodeState?: string } }).Swarm;
-  if (swarm?.LocalNodeState !== "active") {
-    const res = await engineRequest(opts.engineSocket, "POST", "/v1.41/swarm/init", {
-      ListenAddr: "0.0.0.0:2377",
-      AdvertiseAddr: "127.0.0.1",
-    });
-    if (res.status !== 200) throw new Error(`swarm init failed: ${errorMessage(res)}`);
-    say(`swarm initialised, node ${String(res.body)}`);
-  } else {
-    say("swarm already active");
+  io.out(`  swarm formed in ${since(t0).toFixed(1)} s`);
+  return { cluster, record };
+}
+
+/** Deploys the demo stack with --wait; returns its published URL on node 1. */
+async function deployDemo(cluster: DevCluster, req: UpRequest, io: UpIo): Promise<string> {
+  io.out(`Deploying the demo stack (examples/demo-stack.yml) as "${DEMO_STACK}" ...`);
+  const indent = { out: (l: string) => io.out(`  ${l}`), err: (l: string) => io.err(`  ${l.trimEnd()}`) };
+  await stackDeploy(cluster.node(1).shoalSocket, [DEMO_STACK_FILE], DEMO_STACK, {
+    prune: true,
+    wait: true,
+    timeoutMs: req.timeoutMs,
+    env: { ...process.env, DEMO_IMAGE: cluster.registry.ref },
+    io: indent,
+  });
+  const web = await engineRequest(cluster.node(1).shoalSocket, "GET", `/v1.41/services/${DEMO_STACK}_web`);
+  const ports = (web.body as { Endpoint?: { Ports?: Array<{ PublishedPort?: number }> } }).Endpoint?.Ports;
+  return `http://${cluster.node(1).addr}:${ports?.[0]?.PublishedPort ?? 8080}/`;
+}
+
+/** Whether `url` answers 200 from this machine within a few seconds. */
+async function answers(url: string): Promise<boolean> {
+  for (let i = 0; i < 3; i++) {
+    if ((await httpStatus(url, 2000)) === 200) return true;
+    await new Promise((r) => setTimeout(r, 1000));
   }
-  await deployDemo(opts.engineSocket);
-  say("");
-  say("Use it with the docker CLI:");
-  say(`  export DOCKER_HOST=unix://${opts.engineSocket}`);
-  say("  docker info            # Swarm: active");
-  say("  docker service ls     # the demo service: 3 healthy web replicas");
-  say(`  docker service ps ${DEMO_SERVICE}`);
-  say(`  docker service scale ${DEMO_SERVICE}=5`);
-  say(`  docker service logs ${DEMO_SERVICE}`);
-  say("  docker run --rm busybox:local echo hi   # non-swarm calls go to the local dockerd");
-  say("");
-  say(`Stop it: kill $(cat ${join(opts.dataDir, "shoal.pid")})`);
+  return false;
+}
+
+interface NodeView {
+  Description?: { Hostname?: string };
+  Spec?: { Role?: string };
+  ManagerStatus?: { Leader?: boolean };
+}
+
+async function nodeLines(cluster: DevCluster): Promise<NodeLine[]> {
+  const res = await engineRequest(cluster.node(1).shoalSocket, "GET", "/v1.41/nodes");
+  const views = Array.isArray(res.body) ? (res.body as NodeView[]) : [];
+  return cluster.nodes.map((n) => {
+    const v = views.find((x) => x.Description?.Hostname === n.hostname);
+    const role = !v
+      ? "?"
+      : v.Spec?.Role !== "manager"
+        ? "worker"
+        : v.ManagerStatus?.Leader
+          ? "manager (leader)"
+          : "manager";
+    return { hostname: n.hostname, addr: n.addr, role, socket: n.shoalSocket };
+  });
+}
+
+export async function up(req: UpRequest, io: UpIo): Promise<void> {
+  const t0 = performance.now();
+  preflight();
+  const existing = await reusable(req, io);
+  const { cluster, record } = existing ?? (await create(req, newShape(req), io));
+  if (existing && req.loadImages.length > 0) {
+    io.out(`Loading ${req.loadImages.join(", ")} into every node ...`);
+    await cluster.loadImages(req.loadImages);
+  }
+  const url = req.demo ? await deployDemo(cluster, req, io) : undefined;
+  const lines = summaryLines({
+    name: req.name,
+    nodes: await nodeLines(cluster),
+    registry: cluster.registry,
+    dockerHost: record.dockerHost,
+    ...(url ? { demo: { url, answers: await answers(url) } } : {}),
+    logs: `${cluster.dir}/logs/n<i>/{shoal,dockerd,containerd}.log`,
+    seconds: since(t0),
+    reused: existing !== undefined,
+  });
+  io.out("");
+  for (const l of lines) io.out(l);
 }

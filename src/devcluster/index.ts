@@ -16,6 +16,7 @@ export { pingSocket } from "./daemon.ts";
 export { TEST_IMAGE } from "./images.ts";
 export type { PartitionDirection } from "./network.ts";
 export { ClusterNode, type ShoalStartOptions } from "./node.ts";
+export { findRecorded, persistentInstances, type Recorded, removeCluster, unhealthy } from "./persistent.ts";
 export { httpStatus, type Registry } from "./registry.ts";
 export {
   DEVCLUSTER_STATE_ROOT,
