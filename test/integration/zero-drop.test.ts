@@ -1,0 +1,243 @@
+/**
+ * Zero failed requests while tasks come and go (issue #8): a 4-replica web service on an overlay
+ * network, a client container on the same network sending requests to the service's VIP name in
+ * four bounded loops, during `service update --force` (stop-first, then start-first) and a
+ * `service scale` down. Every request must succeed.
+ *
+ * The backend is made to fail requests whenever shoal gets the order wrong: it exits at once on
+ * SIGTERM (the shell's trap; its httpd dies with it, so a request in flight is cut), half of the
+ * requests take 1.5 s (a CGI script, so requests are in flight at any moment), and a new task
+ * listens only 2 s after its container starts while its healthcheck gates it. Without the drain a
+ * stopped task cuts the requests it is serving; without health gating a new task is sent requests
+ * before it listens. Measured: the same test with `--label io.shoal.drain-period=0s` on web fails
+ * 1–2 requests in each of the three steps. Traffic stays inside this machine's containers and
+ * bridges.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { after, before, describe, test } from "node:test";
+import { docker, ShoalDaemon, waitFor } from "../helpers/shoal.ts";
+
+const REPO = new URL("../..", import.meta.url).pathname;
+// an unusual subnet, so that other clusters on this dockerd do not overlap it
+const SUBNET = "10.213.41.0/24";
+const SLOW_CGI = '#!/bin/sh\\nsleep 1.5\\necho "Content-Type: text/plain"\\necho\\necho slow\\n';
+const BACKEND = [
+  "mkdir -p /www/cgi-bin && echo ok > /www/index.html",
+  `printf '${SLOW_CGI}' > /www/cgi-bin/slow && chmod +x /www/cgi-bin/slow`,
+  "trap 'exit 0' TERM",
+  "sleep 2",
+  "httpd -f -p 80 -h /www & wait",
+].join("; ");
+/** Requests per loop at most: the loops stop on a flag file long before (bounded anyway). */
+const MAX_PER_LOOP = 3000;
+
+const dockerd = (args: string[]): string =>
+  execFileSync("/usr/bin/docker", ["-H", "unix:///var/run/docker.sock", ...args], { encoding: "utf8" });
+
+/** One request loop: `ok` or `FAIL <why>` per request, to `path` on the service VIP name. */
+const loop = (path: string): string =>
+  `i=0; while [ $i -lt ${MAX_PER_LOOP} ] && [ ! -e /tmp/stop ]; do i=$((i+1)); ` +
+  `if out=$(timeout 5 wget -qO- http://web${path} 2>&1); then echo "ok $out"; ` +
+  `else echo "FAIL rc=$? $(date +%T) $out"; fi; done`;
+
+interface LoadResult {
+  sent: number;
+  failed: string[];
+}
+
+/** Four loops in the client container (two on the slow CGI, two on a static file) until stopped. */
+class Load {
+  private child: ChildProcess | undefined;
+  private out = "";
+
+  constructor(private readonly container: string) {}
+
+  start(): void {
+    const script = `rm -f /tmp/stop; (${loop("/cgi-bin/slow")}) & (${loop("/cgi-bin/slow")}) & (${loop("/")}) & (${loop("/")}) & wait`;
+    this.out = "";
+    this.child = spawn("/usr/bin/docker", ["exec", this.container, "sh", "-c", script]);
+    this.child.stdout?.on("data", (d: Buffer) => {
+      this.out += d.toString();
+    });
+  }
+
+  async stop(): Promise<LoadResult> {
+    const child = this.child;
+    assert.ok(child, "load not started");
+    const ended = new Promise<void>((done) => child.once("close", () => done()));
+    execFileSync("/usr/bin/docker", ["exec", this.container, "touch", "/tmp/stop"]);
+    // each loop finishes its request in flight (at most the 5 s wget timeout)
+    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    await ended;
+    clearTimeout(timer);
+    const lines = this.out.split("\n").filter(Boolean);
+    return { sent: lines.length, failed: lines.filter((l) => !/^ok (ok|slow)$/.test(l)) };
+  }
+}
+
+describe("zero failed requests during update, start-first update and scale-down", () => {
+  const daemon = new ShoalDaemon();
+  let nodeId = "";
+  let load: Load | undefined;
+  const ok = async (args: string[], timeoutMs = 120_000) => {
+    const res = await docker(daemon.socket, args, { timeoutMs });
+    assert.equal(res.code, 0, `docker ${args.join(" ")}: ${res.stderr}`);
+    return res.stdout;
+  };
+  const containersOf = (service: string) =>
+    dockerd([
+      "ps",
+      "-q",
+      "--filter",
+      `label=com.docker.swarm.node.id=${nodeId}`,
+      "--filter",
+      `label=com.docker.swarm.service.name=${service}`,
+    ])
+      .split("\n")
+      .filter(Boolean);
+  const runningTasks = async () =>
+    (
+      await ok([
+        "service",
+        "ps",
+        "web",
+        "--filter",
+        "desired-state=running",
+        "--format",
+        "{{.ID}} {{.CurrentState}}",
+      ])
+    )
+      .split("\n")
+      .filter((l) => / Running/.test(l))
+      .map((l) => l.split(" ")[0] ?? "");
+  /** Runs `action` under load; asserts no request failed and enough were sent to mean something. */
+  const underLoad = async (what: string, action: () => Promise<void>) => {
+    assert.ok(load);
+    load.start();
+    await new Promise((r) => setTimeout(r, 1500));
+    await action();
+    // requests keep going a little after the CLI returns: the last drains end after it
+    await new Promise((r) => setTimeout(r, 4000));
+    const result = await load.stop();
+    console.log(`${what}: ${result.sent} requests, ${result.failed.length} failed`);
+    assert.deepEqual(result.failed, [], `${what}: failed requests`);
+    assert.ok(result.sent >= 40, `${what}: only ${result.sent} requests were sent`);
+  };
+
+  before(async () => {
+    // fails loudly (throws) when dockerd cannot be started
+    execFileSync("bash", ["scripts/start-dockerd.sh"], { cwd: REPO, stdio: "inherit" });
+    await daemon.start();
+    assert.equal((await daemon.init()).code, 0);
+    nodeId = (await ok(["info", "--format", "{{.Swarm.NodeID}}"])).trim();
+    await ok(["network", "create", "-d", "overlay", "--attachable", "--subnet", SUBNET, "zd-net"]);
+    await ok([
+      "service",
+      "create",
+      "-d",
+      "--name",
+      "web",
+      "--network",
+      "zd-net",
+      "--replicas",
+      "4",
+      "--health-cmd",
+      "timeout 2 wget -qO- http://127.0.0.1/ >/dev/null",
+      "--health-interval",
+      "500ms",
+      "--health-retries",
+      "10",
+      "--update-parallelism",
+      "1",
+      "busybox:local",
+      "sh",
+      "-c",
+      BACKEND,
+    ]);
+    await ok([
+      "service",
+      "create",
+      "-d",
+      "--name",
+      "client",
+      "--network",
+      "zd-net",
+      "busybox:local",
+      "sleep",
+      "1d",
+    ]);
+    await waitFor("4 web tasks running", async () => (await runningTasks()).length === 4, 90_000);
+    await waitFor("the client running", async () => containersOf("client").length === 1, 60_000);
+    const client = containersOf("client")[0] as string;
+    await waitFor("the VIP answering", async () => {
+      const out = execFileSync(
+        "/usr/bin/docker",
+        ["exec", client, "sh", "-c", "timeout 3 wget -qO- http://web/ || true"],
+        {
+          encoding: "utf8",
+        },
+      );
+      return out.trim() === "ok";
+    });
+    load = new Load(client);
+  });
+
+  after(async () => {
+    await daemon.docker(["service", "rm", "web", "client"]);
+    await daemon.docker(["swarm", "leave", "--force"]);
+    await daemon.dispose();
+    const left = dockerd(["ps", "-aq", "--filter", `label=com.docker.swarm.node.id=${nodeId}`])
+      .split("\n")
+      .filter(Boolean);
+    if (left.length > 0) dockerd(["rm", "-f", ...left]);
+    const nets = dockerd(["network", "ls", "-q", "--filter", `label=io.shoal.node.id=${nodeId}`])
+      .split("\n")
+      .filter(Boolean);
+    if (nets.length > 0) dockerd(["network", "rm", ...nets]);
+  });
+
+  test("service update --force (stop-first, one at a time): no request fails", async () => {
+    const before = await runningTasks();
+    await underLoad("stop-first update", async () => {
+      await ok(["service", "update", "--force", "web"], 240_000);
+    });
+    const now = await runningTasks();
+    assert.equal(now.length, 4);
+    assert.ok(
+      now.every((id) => !before.includes(id)),
+      `every task was replaced: ${before.join(",")} → ${now.join(",")}`,
+    );
+  });
+
+  test("service update --force --update-order start-first: no request fails", async () => {
+    const before = await runningTasks();
+    await underLoad("start-first update", async () => {
+      await ok(["service", "update", "--force", "--update-order", "start-first", "web"], 240_000);
+    });
+    const now = await runningTasks();
+    assert.equal(now.length, 4);
+    assert.ok(now.every((id) => !before.includes(id)));
+  });
+
+  test("service scale web=2: no request fails; the removed tasks drain as Running/Shutdown", async () => {
+    let drainingSeen = false;
+    await underLoad("scale-down", async () => {
+      await ok(["service", "scale", "-d", "web=2"]);
+      // while the surplus tasks drain they still report Running, their desired state is Remove
+      await waitFor(
+        "two tasks draining",
+        async () => {
+          const rows = (await ok(["service", "ps", "web", "--format", "{{.DesiredState}} {{.CurrentState}}"]))
+            .split("\n")
+            .filter((l) => /^Remove Running/.test(l));
+          if (rows.length === 2) drainingSeen = true;
+          return drainingSeen;
+        },
+        10_000,
+      );
+      await waitFor("two containers left", async () => containersOf("web").length === 2, 60_000);
+    });
+    assert.ok(drainingSeen);
+  });
+});
