@@ -6,6 +6,7 @@
 import type { Clock, Ids, Logger } from "../base/index.ts";
 import type { Store } from "../store/types.ts";
 import { runAllocator } from "./allocator/index.ts";
+import { runRootRotation } from "./ca-rotation/index.ts";
 import type { DispatcherConfig } from "./dispatcher/index.ts";
 import { Dispatcher } from "./dispatcher/index.ts";
 import { runOrchestrator } from "./orchestrator/controller.ts";
@@ -101,6 +102,11 @@ export class Manager {
             { ...loopDeps, logger: logger.child({ module: "manager/constraintenforcer" }) },
             s,
           ),
+      },
+      {
+        name: "ca-rotation",
+        run: (s) =>
+          runRootRotation({ ...loopDeps, logger: logger.child({ module: "manager/ca-rotation" }) }, s),
       },
       ...(this.deps.loops ?? []).map((l) => ({
         name: l.name,

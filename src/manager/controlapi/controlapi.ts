@@ -19,10 +19,11 @@ import type {
   Task,
 } from "../../api/index.ts";
 import type { Clock, Ids, Logger } from "../../base/index.ts";
-import { notImplemented, timestamp, unavailable } from "../../base/index.ts";
-import { generateJoinToken } from "../../ca/index.ts";
+import { SequenceConflictError, timestamp, unavailable } from "../../base/index.ts";
+import { generateJoinToken, withRootCAState } from "../../ca/index.ts";
 import type { StackObject, Store } from "../../store/types.ts";
 import { nextUnlockKey, withUnlockKey } from "./autolock.ts";
+import { plannedRootCA, storedSpec } from "./ca-rotation.ts";
 import type { NetworkCreateRequest } from "./network-spec.ts";
 import {
   createNetwork,
@@ -77,19 +78,6 @@ export function currentCluster(store: Store): Cluster {
   return cluster;
 }
 
-/** Root CA rotation and external CAs are not built yet: refuse them rather than ignore them. */
-export function refuseCARotation(next: SwarmSpec, current: SwarmSpec | undefined): void {
-  const ca = next.CAConfig ?? {};
-  if (
-    ca.SigningCACert ||
-    ca.SigningCAKey ||
-    (ca.ForceRotate ?? 0) !== (current?.CAConfig?.ForceRotate ?? 0)
-  ) {
-    throw notImplemented("root CA rotation (swarm ca --rotate)");
-  }
-  if ((ca.ExternalCAs?.length ?? 0) > 0) throw notImplemented("external CAs (--external-ca)");
-}
-
 export class ControlApiImpl implements ControlApi {
   constructor(private readonly deps: ControlDeps) {}
 
@@ -100,11 +88,15 @@ export class ControlApiImpl implements ControlApi {
   async updateSwarm(requested: SwarmSpec, flags: SwarmUpdateFlags): Promise<void> {
     const spec = mergeSwarmSpec(requested);
     validateSwarmSpec(spec);
-    refuseCARotation(spec, currentCluster(this.deps.store).Spec);
     const { store, clock, ids } = this.deps;
+    const read = currentCluster(store);
+    const rootCA = await plannedRootCA(read, spec, clock, ids);
     await store.update((tx) => {
-      const cluster = tx.list("clusters")[0];
-      if (!cluster) throw unavailable("cluster object missing");
+      const current = tx.list("clusters")[0];
+      if (!current) throw unavailable("cluster object missing");
+      // The root CA was planned from `read`; anything newer makes this update out of sequence.
+      if (rootCA && current.Version?.Index !== read.Version?.Index) throw new SequenceConflictError();
+      const cluster = rootCA ? withRootCAState(current, rootCA, ids) : current;
       const trustRoot = cluster.TLSInfo?.TrustRoot ?? "";
       const tokens = { ...cluster.JoinTokens };
       if (flags.rotateWorkerToken) tokens.Worker = generateJoinToken(trustRoot, ids);
@@ -112,7 +104,7 @@ export class ControlApiImpl implements ControlApi {
       tx.update("clusters", {
         ...cluster,
         Version: { Index: flags.version },
-        Spec: spec,
+        Spec: storedSpec(spec),
         JoinTokens: tokens,
         Shoal: withUnlockKey(
           cluster,
