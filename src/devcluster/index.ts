@@ -21,6 +21,7 @@ export { httpStatus, type Registry } from "./registry.ts";
 export {
   DEVCLUSTER_STATE_ROOT,
   readRecord,
+  recordDir,
   recordNames,
   removeRecord,
   socketLink,
