@@ -1,0 +1,222 @@
+/**
+ * The routing mesh across three nodes (a manager and two workers, each with its own dockerd in its
+ * own netns, FORWARD policy DROP as on a real host): a port published in ingress mode answers on
+ * every node's address, including nodes without a task of the service, and on the node's own
+ * loopback; connections spread over the service's running tasks on any node; --publish-add/rm,
+ * scaling down and a killed node change the set. Clients are the test process (root namespace, to
+ * the nodes' addresses on the harness bridge) and the nodes themselves (curl on 127.0.0.1).
+ */
+import assert from "node:assert/strict";
+import { request } from "node:http";
+import { after, afterEach, before, describe, test } from "node:test";
+import { waitFor } from "../helpers/shoal.ts";
+import { type ClusterHarness, ClusterHarness as Harness } from "./harness.ts";
+
+/** One HTTP GET on a fresh connection (so each request is a new mesh connection). */
+function get(
+  host: string,
+  port: number,
+  timeoutMs = 3000,
+): Promise<{ ok: true; body: string } | { ok: false; error: string }> {
+  return new Promise((done) => {
+    const req = request({ host, port, path: "/", agent: false, timeout: timeoutMs }, (res) => {
+      let body = "";
+      res.on("data", (c: Buffer) => {
+        body += c.toString();
+      });
+      res.on("end", () => done({ ok: true, body: body.trim() }));
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", (err: NodeJS.ErrnoException) => done({ ok: false, error: err.code ?? err.message }));
+    req.end();
+  });
+}
+
+/** `n` requests in a row: the distinct backends that answered and the failures. */
+async function sample(
+  host: string,
+  port: number,
+  n: number,
+): Promise<{ backends: Set<string>; errors: string[] }> {
+  const backends = new Set<string>();
+  const errors: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await get(host, port);
+    if (r.ok) backends.add(r.body);
+    else errors.push(r.error);
+  }
+  return { backends, errors };
+}
+
+const show = (s: { backends: Set<string>; errors: string[] }) =>
+  `backends [${[...s.backends].join(", ")}], errors [${s.errors.join(", ")}]`;
+
+/** A per-task page (the container's hostname) on ports 80 and 81. */
+const HTTPD =
+  "mkdir -p /www && hostname > /www/index.html && httpd -p 81 -h /www && exec httpd -f -p 80 -h /www";
+
+describe("routing mesh across three nodes", () => {
+  let cluster: ClusterHarness;
+  before(async () => {
+    cluster = await Harness.create({ nodes: 3, name: "mesh", shoal: true, registry: false });
+    await cluster.formSwarm({ managers: 1 });
+    for (const n of cluster.nodes) {
+      const r = await n.exec(["iptables", "-P", "FORWARD", "DROP"]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+  });
+  after(async () => {
+    await cluster?.dispose();
+  });
+  afterEach((t) => {
+    if ("passed" in t && t.passed === false) console.error(cluster.logTails(60));
+  });
+
+  const ok = async (args: string[]) => {
+    const r = await cluster.node(1).docker(args);
+    assert.equal(r.code, 0, `docker ${args.join(" ")}: ${r.stderr}`);
+    return r.stdout;
+  };
+  /** Waits until every node's address answers `port` from exactly `count` backends (and no error). */
+  const converged = (port: number, count: number, timeoutMs = 90_000) =>
+    waitFor(
+      `port ${port} answering from ${count} backend(s) on every node`,
+      async () => {
+        const seen = new Set<string>();
+        for (const n of cluster.nodes) {
+          const s = await sample(n.addr, port, 8);
+          if (s.errors.length > 0 || s.backends.size !== count) throw new Error(`${n.addr}: ${show(s)}`);
+          for (const b of s.backends) seen.add(b);
+        }
+        return seen.size === count ? seen : undefined;
+      },
+      timeoutMs,
+    );
+  const curlLoopback = (i: number, port: number) =>
+    cluster.node(i).exec(["curl", "-sS", "-m", "3", `http://127.0.0.1:${port}/`]);
+
+  test("a published port answers on every node, spread over the tasks, even where no task runs", async () => {
+    await ok([
+      "service",
+      "create",
+      "-d",
+      "--name",
+      "web",
+      "--replicas",
+      "2",
+      "--constraint",
+      `node.hostname==${cluster.node(2).hostname}`,
+      "-p",
+      "8080:80",
+      "busybox:local",
+      "sh",
+      "-c",
+      HTTPD,
+    ]);
+    const backends = await converged(8080, 2);
+    assert.equal(backends.size, 2);
+    // from the nodes themselves, on loopback: node 1 (manager) and 3 run no task of web
+    for (const i of [1, 2, 3]) {
+      const seen = new Set<string>();
+      for (let k = 0; k < 6; k++) {
+        const r = await curlLoopback(i, 8080);
+        assert.equal(r.code, 0, `node ${i} 127.0.0.1:8080: ${r.stderr}`);
+        seen.add(r.stdout.trim());
+      }
+      assert.deepEqual([...seen].sort(), [...backends].sort(), `node ${i} loopback`);
+    }
+    // node 3 has no task: it joined ingress for the mesh alone
+    const tables = await cluster.node(3).exec(["nft", "list", "tables"]);
+    assert.match(tables.stdout, /^table ip shoal_mesh_\d+$/m);
+    const rules = await cluster.node(3).exec(["iptables", "-S", "DOCKER-USER"]);
+    assert.match(rules.stdout, /--ctstate DNAT -m comment --comment shoal-mesh-\d+ -j ACCEPT/);
+  });
+
+  test("--publish-add answers on the new port, --publish-rm stops the old one", async () => {
+    await ok(["service", "update", "-d", "--publish-add", "8081:81", "web"]);
+    await converged(8081, 2);
+    // the docker CLI removes by target port
+    await ok(["service", "update", "-d", "--publish-rm", "80", "web"]);
+    await waitFor(
+      "port 8080 refused on every node",
+      async () => {
+        for (const n of cluster.nodes) {
+          const r = await get(n.addr, 8080);
+          if (r.ok || r.error !== "ECONNREFUSED") throw new Error(`${n.addr}: ${JSON.stringify(r)}`);
+        }
+        return true;
+      },
+      60_000,
+    );
+    await converged(8081, 2);
+  });
+
+  test("scaling down leaves one backend, and no request fails", async () => {
+    await ok(["service", "scale", "-d", "web=1"]);
+    const left = await converged(8081, 1);
+    assert.equal(left.size, 1);
+  });
+
+  test("the tasks of a killed node leave the set", async () => {
+    await ok([
+      "service",
+      "create",
+      "-d",
+      "--name",
+      "spread",
+      "--replicas",
+      "2",
+      "--replicas-max-per-node",
+      "1",
+      "--constraint",
+      "node.role==worker",
+      "-p",
+      "8082:80",
+      "busybox:local",
+      "sh",
+      "-c",
+      HTTPD,
+    ]);
+    const both = await converged(8082, 2);
+    assert.equal(both.size, 2);
+    await cluster.node(3).crash();
+    // node 3 is marked down after the heartbeat grace period; its task leaves the set with it
+    const survivor = await waitFor(
+      "8082 answering from node 2's task alone, on nodes 1 and 2",
+      async () => {
+        const seen = new Set<string>();
+        for (const i of [1, 2]) {
+          const s = await sample(cluster.node(i).addr, 8082, 8);
+          if (s.errors.length > 0 || s.backends.size !== 1) return undefined;
+          for (const b of s.backends) seen.add(b);
+        }
+        return seen.size === 1 ? seen : undefined;
+      },
+      90_000,
+    );
+    assert.ok([...survivor].every((b) => both.has(b)));
+  });
+
+  test("with no published service left, nodes leave the mesh: no table, no DOCKER-USER rule, no ingress bridge", async () => {
+    await ok(["service", "rm", "web", "spread"]);
+    await waitFor(
+      "nodes 1 and 2 out of the mesh",
+      async () => {
+        for (const i of [1, 2]) {
+          const n = cluster.node(i);
+          const tables = await n.exec(["nft", "list", "tables"]);
+          const rules = await n.exec(["iptables", "-S", "DOCKER-USER"]);
+          const nets = await n.dockerdCli(["network", "ls", "-q", "--filter", "label=io.shoal.network"]);
+          if (
+            /shoal_mesh_/.test(tables.stdout) ||
+            /shoal-mesh-/.test(rules.stdout) ||
+            nets.stdout.trim() !== ""
+          )
+            return undefined;
+        }
+        return true;
+      },
+      60_000,
+    );
+  });
+});
