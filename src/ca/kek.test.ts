@@ -52,4 +52,5 @@ test("a wrapped TLS key opens with its KEK only, back to the same key", () => {
   assert.equal(unwrapPrivateKey(wrapped, kek), pem);
   assert.equal(unwrapPrivateKey(wrapped, randomBytes(32)), undefined);
   assert.equal(unwrapPrivateKey(wrapped, kek.subarray(0, 16)), undefined);
+  assert.equal(unwrapPrivateKey(pem, kek), undefined, "a plain key is not wrapped by any KEK");
 });

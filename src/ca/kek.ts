@@ -39,6 +39,8 @@ export function wrapPrivateKey(keyPem: string, kek: Uint8Array): string {
 
 /** The plain PKCS#8 PEM of a wrapped key, or undefined when this KEK does not open it. */
 export function unwrapPrivateKey(wrappedPem: string, kek: Uint8Array): string | undefined {
+  // A plain key would "open" with any passphrase: it is not wrapped by this KEK.
+  if (!isWrappedPrivateKey(wrappedPem)) return undefined;
   try {
     const key = createPrivateKey({ key: wrappedPem, format: "pem", passphrase: Buffer.from(kek) });
     return key.export({ type: "pkcs8", format: "pem" }).toString();

@@ -107,9 +107,18 @@ export class SwarmNode implements NodeBackend {
   async start(): Promise<void> {
     const state = loadNodeState(this.deps.dataDir);
     if (!state) return;
-    // Plain key copies a killed daemon left in memory-backed storage.
-    await this.deps.keys.closeLive();
-    if (await this.deps.keys.isLocked()) {
+    // Resuming: the node never shows "inactive" while its keys are looked at.
+    this.phase = { kind: "pending" };
+    let locked: boolean;
+    try {
+      // Plain key copies a killed daemon left in memory-backed storage.
+      await this.deps.keys.closeLive();
+      locked = await this.deps.keys.isLocked();
+    } catch (err) {
+      this.phase = { kind: "inactive" };
+      throw err;
+    }
+    if (locked) {
       this.phase = { kind: "locked", state };
       this.deps.logger.info({ "node.id": state.nodeId }, "swarm is locked: waiting for docker swarm unlock");
       return;

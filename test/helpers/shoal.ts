@@ -9,6 +9,7 @@ import { request } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { liveDirOf } from "../../src/daemon/node-keys.ts";
 
 export const REPO = resolve(import.meta.dirname, "../..");
 export const SHOAL_BIN = join(REPO, "bin/shoal");
@@ -213,5 +214,7 @@ export class ShoalDaemon {
       clearTimeout(timer);
     }
     rmSync(this.root, { recursive: true, force: true });
+    // A manager killed with -9 leaves its plain etcd key copy in memory-backed storage.
+    rmSync(liveDirOf(this.dataDir), { recursive: true, force: true });
   }
 }
