@@ -16,7 +16,6 @@ import {
 } from "../../base/index.ts";
 import type { WriteTx } from "../../store/types.ts";
 import { specsEqual } from "../common/spec.ts";
-import { dataPlaneWarnings } from "./data-plane-warnings.ts";
 import type { CoreDeps } from "./deps.ts";
 import { checkPortConflicts, checkSecretsAndConfigs } from "./service-refs.ts";
 import { modeOf } from "./service-status.ts";
@@ -69,8 +68,7 @@ export async function updateService(
     checkAgainstStored(tx, service, spec);
     tx.update("services", nextService(deps, service, spec, version, rollback));
   });
-  const warnings = dataPlaneWarnings(spec);
-  return { Warnings: warnings.length > 0 ? warnings : null };
+  return { Warnings: null };
 }
 
 function checkAgainstStored(tx: WriteTx, service: StoredService, spec: ServiceSpec): void {

@@ -6,7 +6,6 @@
 import type { Service, ServiceSpec } from "../../api/index.ts";
 import { alreadyExists, timestamp } from "../../base/index.ts";
 import type { ReadTx, WriteTx } from "../../store/types.ts";
-import { dataPlaneWarnings } from "./data-plane-warnings.ts";
 import type { CoreDeps } from "./deps.ts";
 import {
   type Filters,
@@ -92,8 +91,7 @@ export async function createService(
     }
     tx.create("services", service);
   });
-  const warnings = dataPlaneWarnings(service.Spec ?? {});
-  return warnings.length > 0 ? { ID: service.ID, Warnings: warnings } : { ID: service.ID };
+  return { ID: service.ID };
 }
 
 export function getService(deps: CoreDeps, input: string, opts: ServiceReadOptions = {}): Service {
