@@ -13,6 +13,17 @@ export interface NodeCredentials {
   keyPem: string;
   /** The cluster's trust root (PEM). */
   rootCAPem: string;
+  /**
+   * During a root rotation, the new root: trusted as well, so peers already holding certificates
+   * from it are accepted either way. Not saved: the node learns it again from a manager.
+   */
+  nextRootCAPem?: string;
+}
+
+/** Every root the node trusts, as one PEM bundle (the `ca` of its TLS contexts). */
+export function trustedRoots(creds: Pick<NodeCredentials, "rootCAPem" | "nextRootCAPem">): string {
+  const withNl = (pem: string) => (pem.endsWith("\n") ? pem : `${pem}\n`);
+  return creds.nextRootCAPem ? withNl(creds.rootCAPem) + withNl(creds.nextRootCAPem) : creds.rootCAPem;
 }
 
 export const CERTIFICATES_DIR = "certificates";

@@ -3,7 +3,7 @@ export type { BlacklistedCertificates } from "./blacklist.ts";
 export { blacklistEntry, EXPIRED_CERT_GRACE_MS, isBlacklisted, pruneBlacklist } from "./blacklist.ts";
 export { rootCAStateOf, withRootCAState } from "./cluster-ca.ts";
 export type { NodeCredentials } from "./credentials.ts";
-export { credentialPaths, loadNodeCredentials, saveNodeCredentials } from "./credentials.ts";
+export { credentialPaths, loadNodeCredentials, saveNodeCredentials, trustedRoots } from "./credentials.ts";
 export type { AuthorizationPolicy, CertValidity, NodeIdentity, PeerSubject } from "./identity.ts";
 export {
   authorizeNode,

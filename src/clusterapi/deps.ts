@@ -2,7 +2,7 @@
  * What the cluster API server needs from the rest of the manager. The interfaces belong to this
  * consumer; the daemon implements them over the store (see docs/design/clusterapi.md).
  */
-import type { NodeCertSubject, NodeRole } from "../ca/index.ts";
+import type { NodeCertSubject, NodeRole, TlsInfo } from "../ca/index.ts";
 import type { EtcdJoinResponse } from "./protocol.ts";
 
 /** The cluster's security settings, read on every call (implement over the store's cache). */
@@ -13,6 +13,8 @@ export interface ClusterSecurity {
   joinTokens(): { worker: string; manager: string };
   /** True when the node was removed (its ID is in the cluster's blacklist). */
   isRemoved(nodeId: string): boolean;
+  /** The trust root and, during a root rotation, the new root (absent: not told to nodes). */
+  trustRoots?(): { root: string; next?: string };
 }
 
 /** The CA: its trust root and its signer (during a root rotation, the new key plus cross-signed cert). */
@@ -41,6 +43,10 @@ export interface NodeRegistry {
   roleOf(nodeId: string): Promise<NodeRole | undefined>;
   /** Records a certificate just issued (for Description.TLSInfo and the blacklist's expiry). */
   certificateIssued(nodeId: string, certPem: string): Promise<void>;
+  /** Optional: the node's TLS state as it reports it (stored as Description.TLSInfo when it changed). */
+  reportTlsInfo?(nodeId: string, info: TlsInfo): Promise<void>;
+  /** Optional: whether the root rotation told the node to renew its certificate. */
+  mustRenew?(nodeId: string): boolean;
   /** Optional: a session was opened from this address (Swarm stores it in Status.Addr). */
   sessionOpened?(nodeId: string, remoteAddress: string | undefined): void;
 }

@@ -14,7 +14,7 @@ export type {
   NewNode,
   NodeRegistry,
 } from "./deps.ts";
-export type { JoinOptions, JoinResult, RenewOptions } from "./join.ts";
+export type { JoinOptions, JoinResult, ManagersReply, RenewOptions } from "./join.ts";
 export { fetchManagers, fetchRootCA, joinCluster, joinEtcdCluster, renewCertificate } from "./join.ts";
 export { RemoteLogClient } from "./log-client.ts";
 export type { LogPublisher } from "./log-hub.ts";

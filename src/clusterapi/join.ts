@@ -15,7 +15,9 @@ import {
   MANAGER_OU,
   parseJoinToken,
   parseNodeCertificate,
+  type TlsInfo,
   tokenMatchesRoot,
+  trustedRoots,
   verifyNodeCertificate,
 } from "../ca/index.ts";
 import { ClusterApiClient } from "./client.ts";
@@ -23,10 +25,11 @@ import {
   type EtcdJoinRequest,
   type EtcdJoinResponse,
   type IssueRequest,
+  type ManagersRequest,
   PATHS,
   type RenewRequest,
 } from "./protocol.ts";
-import { asObject, str } from "./wire.ts";
+import { asObject, optStr, str } from "./wire.ts";
 
 export interface JoinOptions {
   /** A manager's cluster API address, host:port. */
@@ -111,7 +114,7 @@ export async function renewCertificate(options: RenewOptions): Promise<JoinResul
   const client = new ClusterApiClient(
     options.addr,
     {
-      rootCAPem: credentials.rootCAPem,
+      rootCAPem: trustedRoots(credentials),
       certPem: credentials.certPem,
       keyPem: credentials.keyPem,
       servername: MANAGER_OU,
@@ -143,7 +146,8 @@ export async function renewCertificate(options: RenewOptions): Promise<JoinResul
 
 /** Clients for manager-only calls: TLS verified against the root, the node's certificate presented. */
 function managerClient(addr: string, credentials: NodeCredentials, timeoutMs?: number): ClusterApiClient {
-  const { rootCAPem, certPem, keyPem } = credentials;
+  const { certPem, keyPem } = credentials;
+  const rootCAPem = trustedRoots(credentials);
   return new ClusterApiClient(addr, { rootCAPem, certPem, keyPem, servername: MANAGER_OU }, timeoutMs);
 }
 
@@ -174,20 +178,43 @@ export async function joinEtcdCluster(
   }
 }
 
-/** The cluster's manager addresses and the caller's role in the store. */
+export interface ManagersReply {
+  managers: string[];
+  role: NodeRole | undefined;
+  /** The cluster's trust root and, during a root rotation, the new root. */
+  rootCA?: string;
+  nextRootCA?: string;
+  /** The node must renew its certificate (root rotation). */
+  rotate: boolean;
+}
+
+/**
+ * The cluster's manager addresses, the caller's role in the store and its part in a root
+ * rotation; `tlsInfo` reports the node's trust root and certificate issuer (stored on its Node).
+ */
 export async function fetchManagers(
   addr: string,
   credentials: NodeCredentials,
+  tlsInfo?: TlsInfo,
   timeoutMs?: number,
-): Promise<{ managers: string[]; role: NodeRole | undefined }> {
+): Promise<ManagersReply> {
   const client = managerClient(addr, credentials, timeoutMs);
   try {
-    const reply = asObject(await client.call(PATHS.managers, {}), "managers reply");
+    const request: ManagersRequest = tlsInfo ? { tlsInfo } : {};
+    const reply = asObject(await client.call(PATHS.managers, request), "managers reply");
     const managers = Array.isArray(reply.managers)
       ? reply.managers.filter((m): m is string => typeof m === "string")
       : [];
     const role = reply.role === "manager" || reply.role === "worker" ? reply.role : undefined;
-    return { managers, role };
+    const rootCA = optStr(reply, "rootCA");
+    const nextRootCA = optStr(reply, "nextRootCA");
+    return {
+      managers,
+      role,
+      ...(rootCA ? { rootCA } : {}),
+      ...(nextRootCA ? { nextRootCA } : {}),
+      rotate: reply.rotate === true,
+    };
   } finally {
     client.close();
   }

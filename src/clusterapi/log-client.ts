@@ -5,7 +5,7 @@
 import type { LogLine, LogRequest } from "../api/index.ts";
 import { ShoalError } from "../base/index.ts";
 import type { NodeCredentials } from "../ca/index.ts";
-import { MANAGER_OU } from "../ca/index.ts";
+import { MANAGER_OU, trustedRoots } from "../ca/index.ts";
 import { ClusterApiClient } from "./client.ts";
 import { readNdjson } from "./ndjson.ts";
 import { fromWireLine, type LogStreamMessage, PATHS } from "./protocol.ts";
@@ -21,7 +21,7 @@ export class RemoteLogClient {
     const c = this.credentials();
     const client = new ClusterApiClient(
       this.addr,
-      { rootCAPem: c.rootCAPem, certPem: c.certPem, keyPem: c.keyPem, servername: MANAGER_OU },
+      { rootCAPem: trustedRoots(c), certPem: c.certPem, keyPem: c.keyPem, servername: MANAGER_OU },
       this.timeoutMs,
     );
     const onAbort = () => client.close();

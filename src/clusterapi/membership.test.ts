@@ -84,6 +84,7 @@ describe("manager membership over the cluster API", () => {
     assert.deepEqual(await fetchManagers(cluster.addr, w.credentials), {
       managers: ["10.0.0.1:2377", "10.0.0.2:2377"],
       role: "worker",
+      rotate: false,
     });
   });
 });

@@ -105,11 +105,23 @@ export interface EtcdJoinResponse {
   unlockKey?: string;
 }
 
+/** Every node asks every few seconds, reporting its TLS state. */
+export interface ManagersRequest {
+  /** The node's trust root and its certificate's issuer (Swarm's Node.Description.TLSInfo). */
+  tlsInfo?: { TrustRoot: string; CertIssuerSubject: string; CertIssuerPublicKey: string };
+}
+
 /** The cluster API addresses (host:port) of the cluster's managers; a worker's failover list. */
 export interface ManagersResponse {
   managers: string[];
   /** The caller's role in the store: differing from its certificate's, it renews (promotion). */
   role?: NodeRole;
+  /** The cluster's trust root: once a rotation finished, the new one, which the node adopts. */
+  rootCA?: string;
+  /** During a root rotation, the new root, which the node trusts as well. */
+  nextRootCA?: string;
+  /** The root rotation wants this node to renew its certificate. */
+  rotate?: boolean;
 }
 
 export interface SessionRequest {

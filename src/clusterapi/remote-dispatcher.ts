@@ -19,7 +19,7 @@ import type {
 import type { Logger } from "../base/index.ts";
 import { ErrorCode, invalidArgument, ShoalError, unavailable } from "../base/index.ts";
 import type { NodeCredentials } from "../ca/index.ts";
-import { MANAGER_OU, parseNodeCertificate } from "../ca/index.ts";
+import { MANAGER_OU, parseNodeCertificate, trustedRoots } from "../ca/index.ts";
 import { ClusterApiClient, withDeadline } from "./client.ts";
 import { publishLogs } from "./log-publish.ts";
 import { readNdjson } from "./ndjson.ts";
@@ -53,7 +53,12 @@ export class RemoteDispatcherConnector implements DispatcherConnector {
     const addr = typeof this.options.addr === "string" ? this.options.addr : this.options.addr();
     const client = new ClusterApiClient(
       addr,
-      { rootCAPem: creds.rootCAPem, certPem: creds.certPem, keyPem: creds.keyPem, servername: MANAGER_OU },
+      {
+        rootCAPem: trustedRoots(creds),
+        certPem: creds.certPem,
+        keyPem: creds.keyPem,
+        servername: MANAGER_OU,
+      },
       this.options.callTimeoutMs,
     );
     try {

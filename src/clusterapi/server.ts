@@ -15,8 +15,8 @@ import type { AddressInfo } from "node:net";
 import type { DispatcherConnector } from "../api/index.ts";
 import type { Ids, Logger } from "../base/index.ts";
 import { asShoalError, notFound, ShoalError } from "../base/index.ts";
-import type { NodeCredentials, NodeIdentity } from "../ca/index.ts";
-import { authorizeNode } from "../ca/index.ts";
+import type { NodeCredentials, NodeIdentity, TlsInfo } from "../ca/index.ts";
+import { authorizeNode, trustedRoots } from "../ca/index.ts";
 import { type CaRouteDeps, handleIssue, handleRenew, handleRootCA } from "./ca-routes.ts";
 import type { CertificateAuthority, ClusterSecurity, ManagerMembership, NodeRegistry } from "./deps.ts";
 import type { LogHub } from "./log-hub.ts";
@@ -28,7 +28,7 @@ import {
   ROUTE_ROLES,
 } from "./protocol.ts";
 import { SessionRoutes } from "./session-routes.ts";
-import { pathOf, peerIdentity, readJsonBody, sendError, sendJson, str } from "./wire.ts";
+import { asObject, pathOf, peerIdentity, readJsonBody, sendError, sendJson, str } from "./wire.ts";
 
 export interface ClusterApiServerDeps {
   /** This manager's own node certificate, key and trust root. */
@@ -163,8 +163,18 @@ export class ClusterApiServer {
   }
 
   private async managers(stream: ServerHttp2Stream, peer: NodeIdentity): Promise<void> {
-    const role = await this.deps.registry.roleOf(peer.nodeId);
-    const res: ManagersResponse = { managers: this.membership().managerAddrs(), ...(role ? { role } : {}) };
+    const { registry, security } = this.deps;
+    const info = tlsInfoOf(await readJsonBody(stream));
+    if (info) await registry.reportTlsInfo?.(peer.nodeId, info);
+    const role = await registry.roleOf(peer.nodeId);
+    const roots = security.trustRoots?.();
+    const res: ManagersResponse = {
+      managers: this.membership().managerAddrs(),
+      ...(role ? { role } : {}),
+      ...(roots ? { rootCA: roots.root } : {}),
+      ...(roots?.next ? { nextRootCA: roots.next } : {}),
+      ...(registry.mustRenew?.(peer.nodeId) ? { rotate: true } : {}),
+    };
     sendJson(stream, res);
   }
 
@@ -178,6 +188,18 @@ export class ClusterApiServer {
   }
 }
 
+/** During a root rotation the server trusts both roots (`trustedRoots`). */
+/** The reported TLSInfo, each field checked (the peer is untrusted). */
+function tlsInfoOf(req: Record<string, unknown>): TlsInfo | undefined {
+  if (req.tlsInfo === undefined) return undefined;
+  const info = asObject(req.tlsInfo, "tlsInfo");
+  return {
+    TrustRoot: str(info, "TrustRoot"),
+    CertIssuerSubject: str(info, "CertIssuerSubject"),
+    CertIssuerPublicKey: str(info, "CertIssuerPublicKey"),
+  };
+}
+
 function tlsOptions(c: NodeCredentials): { cert: string; key: string; ca: string } {
-  return { cert: c.certPem, key: c.keyPem, ca: c.rootCAPem };
+  return { cert: c.certPem, key: c.keyPem, ca: trustedRoots(c) };
 }

@@ -30,6 +30,7 @@ import { defaultEtcdStoreConfig, EtcdStore } from "../store/etcd.ts";
 import { createEtcdClient } from "../store/etcd-client.ts";
 import type { Store } from "../store/types.ts";
 import { startAgentRuntime } from "./agent-runtime.ts";
+import { keepNextRoot, runCaSync, withTrust } from "./ca-sync.ts";
 import { clusterAuthority, clusterSecurity, nodeRegistry } from "./cluster-security.ts";
 import { watchDemotion } from "./demotion.ts";
 import { watchUnlockKey } from "./kek-watch.ts";
@@ -178,12 +179,27 @@ export async function startManagerRuntime(
       credentials: () => credentials,
       save: (c) => keys.saveCredentials(c),
       onRenewed: (c: NodeCredentials) => {
-        credentials = c;
-        server.updateCredentials(c);
+        credentials = keepNextRoot(credentials, c);
+        server.updateCredentials(credentials);
       },
     });
     const renewal = new AbortController();
     const renewing = renewer.run(renewal.signal);
+    const syncing = runCaSync(
+      {
+        clock,
+        addr: `${state.advertiseAddr}:${port}`,
+        logger: logger.child({ module: "daemon/ca-sync" }),
+        credentials: () => credentials,
+        save: (c) => keys.saveCredentials(c),
+        trust: (roots) => {
+          credentials = withTrust(credentials, roots);
+          server.updateCredentials(credentials);
+        },
+        renewNow: () => renewer.renewNow(),
+      },
+      renewal.signal,
+    );
     const watching = watchDemotion(
       {
         nodeId: state.nodeId,
@@ -205,7 +221,7 @@ export async function startManagerRuntime(
     );
     push(async () => {
       renewal.abort();
-      await Promise.all([renewing, watching, kekWatching]);
+      await Promise.all([renewing, syncing, watching, kekWatching]);
     });
     return {
       store,

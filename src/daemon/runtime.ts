@@ -16,6 +16,14 @@ import {
 import type { TaskLogLine, TaskLogOptions } from "../engineapi/index.ts";
 import type { Store } from "../store/types.ts";
 import { startAgentRuntime } from "./agent-runtime.ts";
+import {
+  applyCaSync,
+  CA_SYNC_PERIOD_MS,
+  type CaSyncDeps,
+  keepNextRoot,
+  reportedTlsInfo,
+  withTrust,
+} from "./ca-sync.ts";
 import { ManagerList } from "./manager-list.ts";
 import type { NodeKeys } from "./node-keys.ts";
 import type { NodeState } from "./node-state.ts";
@@ -36,9 +44,6 @@ export interface RuntimeDeps {
    */
   onRoleChange?(role: NodeRole, managers: string[]): void;
 }
-
-/** How often a worker asks for the manager list and its role in the store (promotion). */
-const ROLE_POLL_MS = 3000;
 
 /** A running swarm member. */
 export interface NodeRuntime {
@@ -111,20 +116,23 @@ export async function startWorkerRuntime(deps: RuntimeDeps, state: NodeState): P
     credentials: () => credentials,
     save: (c) => deps.keys.saveCredentials(c),
     onRenewed: (c, role) => {
-      credentials = c;
+      credentials = keepNextRoot(credentials, c);
       // Promoted: the node restarts as a manager (asynchronously; this runtime is stopped first).
       if (role === "manager") deps.onRoleChange?.(role, [...managers.all]);
     },
   });
   const renewal = new AbortController();
   const renewing = renewer.run(renewal.signal);
-  const polling = pollManagers(
-    deps.clock,
-    renewal.signal,
-    managers,
-    () => credentials,
-    () => renewer.renewNow(),
-  );
+  const sync: CaSyncDeps = {
+    logger: logger.child({ module: "daemon/ca-sync" }),
+    credentials: () => credentials,
+    save: (c) => deps.keys.saveCredentials(c),
+    trust: (roots) => {
+      credentials = withTrust(credentials, roots);
+    },
+    renewNow: () => renewer.renewNow(),
+  };
+  const polling = pollManagers(deps.clock, renewal.signal, managers, sync, () => renewer.renewNow());
   return {
     stop: async (opts) => {
       renewal.abort();
@@ -136,23 +144,26 @@ export async function startWorkerRuntime(deps: RuntimeDeps, state: NodeState): P
 }
 
 /**
- * Every few seconds: the cluster's manager list (kept for failover) and this node's role in the
- * store; a worker whose role became manager renews its certificate, which makes it a manager.
+ * Every few seconds: the cluster's manager list (kept for failover), this node's role in the store
+ * (a worker whose role became manager renews its certificate, which makes it a manager) and its
+ * part in a root rotation (ca-sync.ts).
  */
 async function pollManagers(
   clock: Clock,
   signal: AbortSignal,
   managers: ManagerList,
-  credentials: () => NodeCredentials,
+  sync: CaSyncDeps,
   promoted: () => void,
 ): Promise<void> {
   while (!signal.aborted) {
-    await clock.sleep(ROLE_POLL_MS, signal).catch(() => undefined);
+    await clock.sleep(CA_SYNC_PERIOD_MS, signal).catch(() => undefined);
     for (const addr of signal.aborted ? [] : [...managers.all]) {
       try {
-        const reply = await fetchManagers(addr, credentials());
+        const creds = sync.credentials();
+        const reply = await fetchManagers(addr, creds, reportedTlsInfo(creds));
         managers.update(reply.managers);
         if (reply.role === "manager") promoted();
+        await applyCaSync(sync, reply);
         break;
       } catch {
         // try the next manager; the session's own failover reports outages

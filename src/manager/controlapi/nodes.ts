@@ -72,9 +72,12 @@ export function getNode(deps: CoreDeps, input: string): Node {
   return publicNode(deps.store.view((tx) => resolveNode(tx, input)));
 }
 
-/** The allocator's per-node network attachments (load-balancer addresses) are not shown, as in moby. */
+/**
+ * The allocator's per-node network attachments (load-balancer addresses) are not shown, as in
+ * moby, nor the certificate issuance state (SwarmKit keeps it out of the Engine API too).
+ */
 function publicNode(stored: Node): Node {
-  const { Attachments: _attachments, ...rest } = stored as NetworkedNode;
+  const { Attachments: _attachments, Certificate: _certificate, ...rest } = stored as NetworkedNode;
   return rest;
 }
 
