@@ -1,0 +1,156 @@
+/**
+ * The routing mesh on one node with the real docker CLI, a shoal daemon and the machine's dockerd:
+ * `docker service create -p` answers on the node's loopback and its own address, spread over the
+ * replicas; a host-mode port still binds through dockerd; `swarm leave` takes the mesh's nft table
+ * and DOCKER-USER rules away. Traffic goes only to this machine's own addresses.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { request } from "node:http";
+import { networkInterfaces } from "node:os";
+import { after, before, describe, test } from "node:test";
+import { freeTcpPort, ShoalDaemon, waitFor } from "../helpers/shoal.ts";
+
+const REPO = new URL("../..", import.meta.url).pathname;
+// an unusual pool, so that the ingress bridge overlaps no other cluster's on this dockerd
+const POOL = `10.216.${Math.floor(Math.random() * 250)}.0/24`;
+const HTTPD = "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www";
+
+const dockerd = (args: string[]): string =>
+  execFileSync("/usr/bin/docker", ["-H", "unix:///var/run/docker.sock", ...args], { encoding: "utf8" });
+const sh = (cmd: string[]): string => {
+  try {
+    return execFileSync(cmd[0] ?? "", cmd.slice(1), { encoding: "utf8" });
+  } catch {
+    return "";
+  }
+};
+
+/** One GET on a fresh connection (each one a new mesh connection). */
+function get(host: string, port: number): Promise<string | undefined> {
+  return new Promise((done) => {
+    const req = request({ host, port, path: "/", agent: false, timeout: 3000 }, (res) => {
+      let body = "";
+      res.on("data", (c: Buffer) => {
+        body += c.toString();
+      });
+      res.on("end", () => done(body.trim()));
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", () => done(undefined));
+    req.end();
+  });
+}
+
+/** The distinct answers of `n` requests, or undefined if one failed. */
+async function backends(host: string, port: number, n: number): Promise<Set<string> | undefined> {
+  const seen = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const body = await get(host, port);
+    if (body === undefined) return undefined;
+    seen.add(body);
+  }
+  return seen;
+}
+
+before(() => {
+  // fails loudly (throws) when dockerd cannot be started
+  execFileSync("bash", ["scripts/start-dockerd.sh"], { cwd: REPO, stdio: "inherit" });
+});
+
+describe("routing mesh on one node", () => {
+  const daemon = new ShoalDaemon();
+  let nodeId = "";
+  let meshPort = 0;
+  let hostPort = 0;
+  const ok = async (args: string[]) => {
+    const res = await daemon.docker(args);
+    assert.equal(res.code, 0, `docker ${args.join(" ")}: ${res.stderr}`);
+    return res.stdout;
+  };
+
+  before(async () => {
+    meshPort = await freeTcpPort();
+    hostPort = await freeTcpPort();
+    await daemon.start();
+    assert.equal((await daemon.init(["--default-addr-pool", POOL])).code, 0);
+    nodeId = (await ok(["info", "--format", "{{.Swarm.NodeID}}"])).trim();
+  });
+  after(async () => {
+    await daemon.docker(["service", "rm", "meshweb", "hostweb"]);
+    await daemon.docker(["swarm", "leave", "--force"]);
+    await daemon.dispose();
+    const left = dockerd(["ps", "-aq", "--filter", `label=com.docker.swarm.node.id=${nodeId}`])
+      .split("\n")
+      .filter(Boolean);
+    if (left.length > 0) dockerd(["rm", "-f", ...left]);
+    const nets = dockerd(["network", "ls", "-q", "--filter", `label=io.shoal.node.id=${nodeId}`])
+      .split("\n")
+      .filter(Boolean);
+    if (nets.length > 0) dockerd(["network", "rm", ...nets]);
+  });
+
+  test("service create -p answers on loopback and the host's address, from both replicas", async () => {
+    const out = await daemon.docker([
+      "service",
+      "create",
+      "-d",
+      "--name",
+      "meshweb",
+      "--replicas",
+      "2",
+      "-p",
+      `${meshPort}:80`,
+      "busybox:local",
+      "sh",
+      "-c",
+      HTTPD,
+    ]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.doesNotMatch(out.stderr, /routing mesh/, "no mesh warning any more");
+    const seen = await waitFor(
+      `127.0.0.1:${meshPort} answering from two replicas`,
+      async () => {
+        const s = await backends("127.0.0.1", meshPort, 10);
+        return s && s.size === 2 ? s : undefined;
+      },
+      90_000,
+    );
+    assert.equal(seen.size, 2);
+    const own = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === "IPv4" && !a.internal)?.address;
+    assert.ok(own, "the machine has a non-loopback IPv4 address");
+    const there = await backends(own, meshPort, 10);
+    assert.deepEqual([...(there ?? [])].sort(), [...seen].sort(), `${own}:${meshPort}`);
+    const table = `shoal_mesh_${daemon.pid}`;
+    assert.match(sh(["nft", "list", "tables"]), new RegExp(`^table ip ${table}$`, "m"));
+    assert.match(sh(["iptables", "-S", "DOCKER-USER"]), new RegExp(`shoal-mesh-${daemon.pid} `));
+  });
+
+  test("a host-mode port still binds on the node through dockerd", async () => {
+    await ok([
+      "service",
+      "create",
+      "-d",
+      "--name",
+      "hostweb",
+      "--publish",
+      `mode=host,published=${hostPort},target=80`,
+      "busybox:local",
+      "sh",
+      "-c",
+      HTTPD,
+    ]);
+    const body = await waitFor(`127.0.0.1:${hostPort} (host mode)`, () => get("127.0.0.1", hostPort), 60_000);
+    assert.ok(body.length > 0);
+  });
+
+  test("swarm leave removes the mesh's table and DOCKER-USER rules", async () => {
+    const pid = daemon.pid;
+    await ok(["swarm", "leave", "--force"]);
+    assert.doesNotMatch(sh(["nft", "list", "tables"]), new RegExp(`shoal_mesh_${pid}$`, "m"));
+    assert.doesNotMatch(sh(["iptables", "-S", "DOCKER-USER"]), new RegExp(`shoal-mesh-${pid} `));
+    assert.equal(await get("127.0.0.1", meshPort), undefined, "the port no longer answers");
+  });
+});
