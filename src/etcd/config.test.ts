@@ -35,6 +35,11 @@ describe("etcd peer TLS arguments", () => {
       assert.ok(args.includes(a), `${a} missing from ${args.join(" ")}`);
   });
 
+  test("--force-new-cluster only when asked", () => {
+    assert.ok(!etcdArgs(base).includes("--force-new-cluster"));
+    assert.ok(etcdArgs({ ...base, forceNewCluster: true }).includes("--force-new-cluster"));
+  });
+
   test("IPv6 peer addresses are bracketed", () => {
     assert.equal(
       peerUrlOf({ peerAdvertiseAddress: "fd00::1", peerPort: 2380, peerTls: undefined }),

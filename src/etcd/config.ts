@@ -28,6 +28,12 @@ export interface EtcdMemberConfig {
    */
   initialCluster?: string;
   initialClusterState: "new" | "existing";
+  /**
+   * etcd's `--force-new-cluster` on the first start: the member restarts alone from its data, every
+   * other member dropped (`swarm init --force-new-cluster` after the quorum was lost). Cleared once
+   * the member is healthy.
+   */
+  forceNewCluster?: boolean;
   initialClusterToken: string;
   /** Keep this many revisions of history (etcd auto-compaction, revision mode). */
   autoCompactionRetention: number;
@@ -158,5 +164,6 @@ export function etcdArgs(c: EtcdMemberConfig): string[] {
     "--logger=zap",
     "--log-outputs=stderr",
     ...peerTlsArgs(c.peerTls),
+    ...(c.forceNewCluster ? ["--force-new-cluster"] : []),
   ];
 }

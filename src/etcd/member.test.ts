@@ -69,6 +69,15 @@ describe("EtcdMember", () => {
       }
       assert.equal(member.status.restarts, 1);
       assert.equal(await client.get("/k").string(), "v1");
+
+      // reload: a new process (so it reads its files again), same data, no second restart loop.
+      const before = member.pid;
+      await member.reload();
+      assert.equal(member.status.state, "running");
+      assert.notEqual(member.pid, before);
+      assert.ok(!alive(before));
+      assert.equal(member.status.restarts, 2);
+      assert.equal(await client.get("/k").string(), "v1");
     } finally {
       client.close();
     }

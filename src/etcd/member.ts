@@ -83,6 +83,8 @@ export class EtcdMember {
       this.spawn();
       await this.waitHealthy();
       this.state = "running";
+      // --force-new-cluster rewrites the membership once; a restart must not do it again.
+      this.config.forceNewCluster = false;
     } catch (err) {
       await this.stop();
       throw err;
@@ -97,6 +99,24 @@ export class EtcdMember {
       else signal.addEventListener("abort", () => resolve(), { once: true });
     });
     await this.stop();
+  }
+
+  /**
+   * Restarts etcd so that it reads its files again: etcd loads its trusted CA file only at start
+   * (3.4 keeps the pool it started with; checked), so a new cluster root needs this. Resolves once
+   * the member is healthy again.
+   */
+  async reload(): Promise<void> {
+    const child = this.child;
+    if (this.state !== "running" || !child) throw failedPrecondition(`etcd member is ${this.state}`);
+    // Not "running": onExit leaves this exit to us.
+    this.state = "restarting";
+    child.kill("SIGTERM");
+    const timer = this.clock.setTimer(this.config.stopTimeoutMs, () => child.kill("SIGKILL"));
+    await this.exited;
+    timer.cancel();
+    this.log.info({}, "etcd stopped to reload its files");
+    await this.restart();
   }
 
   /** Stops etcd: SIGTERM, then SIGKILL after the grace period. Idempotent. */
