@@ -39,6 +39,7 @@ import type { NodeKeys } from "./node-keys.ts";
 import type { NodeState } from "./node-state.ts";
 import { loadNodeState, removeSwarmState, saveNodeState, swarmDir } from "./node-state.ts";
 import type { NodeRuntime } from "./runtime.ts";
+import { killStaleEtcd } from "./stale-etcd.ts";
 
 export interface JoinedNode {
   nodeId: string;
@@ -119,6 +120,9 @@ export class SwarmNode implements NodeBackend {
       throw err;
     }
     if (locked) {
+      // A locked manager is no etcd member (SwarmKit's raft does not run either): an etcd its
+      // killed predecessor left running would lose its plain key copy, so it goes now.
+      await killStaleEtcd(join(swarmDir(this.deps.dataDir), "etcd"), this.deps.logger);
       this.phase = { kind: "locked", state };
       this.deps.logger.info({ "node.id": state.nodeId }, "swarm is locked: waiting for docker swarm unlock");
       return;
