@@ -33,6 +33,7 @@ import { startAgentRuntime } from "./agent-runtime.ts";
 import { keepNextRoot, runCaSync, withTrust } from "./ca-sync.ts";
 import { clusterAuthority, clusterSecurity, nodeRegistry } from "./cluster-security.ts";
 import { watchDemotion } from "./demotion.ts";
+import { EtcdReloader } from "./etcd-trust.ts";
 import { watchUnlockKey } from "./kek-watch.ts";
 import { leaveRefusal, managerStats } from "./leave.ts";
 import { managerAddrs, storeMembership } from "./manager-membership.ts";
@@ -185,6 +186,19 @@ export async function startManagerRuntime(
     });
     const renewal = new AbortController();
     const renewing = renewer.run(renewal.signal);
+    const etcdReloader = new EtcdReloader({
+      nodeId: state.nodeId,
+      clock,
+      logger: logger.child({ module: "daemon/etcd-trust" }),
+      member,
+      managerIds: () =>
+        store.view((tx) =>
+          tx
+            .list("nodes")
+            .filter((n) => n.Spec?.Role === "manager")
+            .map((n) => n.ID),
+        ),
+    });
     const syncing = runCaSync(
       {
         clock,
@@ -192,9 +206,10 @@ export async function startManagerRuntime(
         logger: logger.child({ module: "daemon/ca-sync" }),
         credentials: () => credentials,
         save: (c) => keys.saveCredentials(c),
-        trust: (roots) => {
+        trust: (roots, rootChanged) => {
           credentials = withTrust(credentials, roots);
           server.updateCredentials(credentials);
+          if (rootChanged) etcdReloader.request(renewal.signal);
         },
         renewNow: () => renewer.renewNow(),
       },
@@ -221,7 +236,7 @@ export async function startManagerRuntime(
     );
     push(async () => {
       renewal.abort();
-      await Promise.all([renewing, syncing, watching, kekWatching]);
+      await Promise.all([renewing, syncing, watching, kekWatching, etcdReloader.done()]);
     });
     return {
       store,
