@@ -2,10 +2,12 @@
  * Issue #5: autolock across three managers. The unlock key travels through the store: turning
  * autolock on or rotating the key on any manager rewraps every manager's keys; a restarted
  * manager comes up locked (its etcd member stopped), refuses the old key, unlocks with the rotated
- * one and is a Reachable manager again; turning autolock off leaves every manager's keys plain.
+ * one and is a Reachable manager again; a manager joining later wraps its keys at once, and
+ * loses them to plain when demoted (workers are never locked); turning autolock off leaves every
+ * manager's keys plain.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import { isWrappedPrivateKey, parseUnlockKey, unwrapPrivateKey } from "../../src/ca/index.ts";
@@ -120,6 +122,52 @@ describe("autolock with three managers", () => {
       60_000,
     );
     await ok(n2, ["service", "rm", "while-locked"]);
+  });
+
+  test("a manager joining the autolocked swarm wraps its keys before it starts", async () => {
+    const n4 = await cluster.addNode({ shoal: true });
+    const token = (await ok(cluster.node(1), ["swarm", "join-token", "-q", "manager"])).trim();
+    await ok(n4, [
+      "swarm",
+      "join",
+      "--token",
+      token,
+      "--advertise-addr",
+      n4.addr,
+      `${cluster.node(1).addr}:2377`,
+    ]);
+    assert.ok(wrappedBy(n4, key), "wrapped by the time the join returns");
+    await reachable(cluster.node(1), "al-node4");
+  });
+
+  test("demoted to a worker: plain key, no data key, never locked", async () => {
+    const n4 = cluster.node(4);
+    await ok(cluster.node(1), ["node", "demote", "al-node4"]);
+    await waitFor(
+      "node 4 a worker with a plain key and no data key",
+      async () => {
+        const info = await n4.docker([
+          "info",
+          "--format",
+          "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}",
+        ]);
+        return (
+          info.stdout.trim() === "active false" &&
+          !isWrappedPrivateKey(readFileSync(keyFile(n4), "utf8")) &&
+          !existsSync(dataKeyFile(n4))
+        );
+      },
+      60_000,
+    );
+    await n4.killShoal("SIGKILL");
+    await n4.restartShoal();
+    await waitFor(
+      "node 4 resumed as a worker",
+      async () =>
+        (await n4.docker(["info", "--format", "{{.Swarm.LocalNodeState}}"])).stdout.trim() === "active",
+      60_000,
+    );
+    await ok(cluster.node(1), ["node", "rm", "--force", "al-node4"]);
   });
 
   test("autolock turned off on one manager leaves every manager's keys plain", async () => {
