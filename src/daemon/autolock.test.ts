@@ -146,6 +146,20 @@ describe("SwarmNode with autolocked keys", () => {
     await n.stop();
   });
 
+  test("two unlocks at once start the node once; the second is told it is being prepared", async () => {
+    const n = node();
+    await n.start();
+    const results = await Promise.allSettled([
+      n.swarmUnlock(formatUnlockKey(kek)),
+      n.swarmUnlock(formatUnlockKey(kek)),
+    ]);
+    assert.equal(results[0].status, "fulfilled");
+    assert.equal(results[1].status, "rejected");
+    assert.match(String((results[1] as PromiseRejectedResult).reason), /Manager is being prepared/);
+    assert.equal(starts, 1);
+    await n.stop();
+  });
+
   test("leave --force on a locked node forgets the swarm", async () => {
     const n = node();
     await n.start();
