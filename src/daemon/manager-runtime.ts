@@ -72,6 +72,7 @@ export function memberConfigOf(state: NodeState, dir: string, live: LiveTlsFiles
     peerPort: state.etcd.peerPort,
     ...tls,
     ...joining,
+    ...(state.etcd.forceNewCluster ? { forceNewCluster: true } : {}),
   };
 }
 

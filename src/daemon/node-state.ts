@@ -23,6 +23,11 @@ export interface NodeState {
     peerTls?: boolean;
     /** The `--initial-cluster` a joining manager's member first starts with (ignored once it has data). */
     initialCluster?: string;
+    /**
+     * Start the member with etcd's --force-new-cluster (`swarm init --force-new-cluster`). Passed
+     * to the runtime once, never saved: a restart must not drop the members added since.
+     */
+    forceNewCluster?: boolean;
   };
   /** Cluster API addresses (host:port) of managers this node knows; a worker's way in. */
   managers?: string[];

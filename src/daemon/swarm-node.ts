@@ -35,6 +35,7 @@ import {
   swarmLocked,
 } from "./autolock.ts";
 import { bootstrapSwarm } from "./bootstrap.ts";
+import { reformAsSoleManager } from "./force-new-cluster.ts";
 import type { NodeKeys } from "./node-keys.ts";
 import type { NodeState } from "./node-state.ts";
 import { loadNodeState, removeSwarmState, saveNodeState, swarmDir } from "./node-state.ts";
@@ -190,11 +191,12 @@ export class SwarmNode implements NodeBackend {
   }
 
   async swarmInit(req: SwarmInitRequest): Promise<string> {
+    const existing = req.ForceNewCluster ? this.membershipToForce() : undefined;
+    if (existing) return this.forceNewCluster(existing, req);
     if (this.phase.kind !== "inactive") throw unavailable(ALREADY_IN_SWARM);
     const merged = mergeSwarmSpec(req.Spec as SwarmSpec | undefined);
     validateSwarmSpec(merged);
     const { spec, unlockKey } = initAutolock(req.AutoLockManagers, merged, this.deps.ids);
-    if (req.ForceNewCluster) throw notImplemented("swarm init --force-new-cluster");
     const availability = parseAvailability(req.Availability);
     const dataPathPort = req.DataPathPort || 4789;
     if (dataPathPort < 1024 || dataPathPort > 49151) {
@@ -244,6 +246,36 @@ export class SwarmNode implements NodeBackend {
       this.deps.logger.info({ "node.id": state.nodeId, cluster: state.clusterId }, "swarm initialised");
       return state.nodeId;
     });
+  }
+
+  /**
+   * The membership `init --force-new-cluster` restarts: the running one, or one saved whose
+   * manager could not start (no quorum); none means a plain init (moby does the same).
+   */
+  private membershipToForce(): NodeState | undefined {
+    const phase = this.phase;
+    if (phase.kind === "locked") throw swarmLocked();
+    if (phase.kind === "pending") throw unavailable(MANAGER_PREPARING);
+    return phase.kind === "active" ? phase.state : loadNodeState(this.deps.dataDir);
+  }
+
+  /** force-new-cluster.ts: this manager's etcd member restarts alone from its data. */
+  private async forceNewCluster(state: NodeState, req: SwarmInitRequest): Promise<string> {
+    if (state.role !== "manager") throw unavailable(WORKER_NOT_MANAGER);
+    const previous = this.phase;
+    const { initialCluster: _joined, forceNewCluster: _once, ...etcd } = state.etcd;
+    const next: NodeState = { ...state, etcd };
+    return this.changing(async () => {
+      if (previous.kind === "active") await previous.runtime.stop();
+      const forced = { ...next, etcd: { ...etcd, forceNewCluster: true } };
+      const runtime = await this.deps.startRuntime(forced, false, this.onRoleChange);
+      saveNodeState(this.deps.dataDir, next);
+      this.activate(next, runtime);
+      const { store } = runtime;
+      if (store) await reformAsSoleManager(store, this.control(), next.nodeId, req, this.deps.clock);
+      this.deps.logger.info({ "node.id": next.nodeId }, "forced a new cluster: the only manager now");
+      return next.nodeId;
+    }, false);
   }
 
   async swarmJoin(req: SwarmJoinRequest): Promise<void> {
