@@ -33,6 +33,7 @@ import { startAgentRuntime } from "./agent-runtime.ts";
 import { keepNextRoot, runCaSync, withTrust } from "./ca-sync.ts";
 import { clusterAuthority, clusterSecurity, nodeRegistry } from "./cluster-security.ts";
 import { watchDemotion } from "./demotion.ts";
+import { runEtcdReaper } from "./etcd-reaper.ts";
 import { EtcdReloader } from "./etcd-trust.ts";
 import { watchUnlockKey } from "./kek-watch.ts";
 import { leaveRefusal, managerStats } from "./leave.ts";
@@ -129,6 +130,18 @@ export async function startManagerRuntime(
                 selfId: state.nodeId,
                 liveManagers: () => electionCandidates(etcd, electionConfig.name),
                 ...defaultManagerStatusTiming,
+              },
+              signal,
+            ),
+        },
+        {
+          name: "etcd-reaper",
+          run: (d, signal) =>
+            runEtcdReaper(
+              {
+                ...d,
+                membership,
+                liveManagers: () => electionCandidates(etcd, electionConfig.name),
               },
               signal,
             ),

@@ -86,6 +86,17 @@ export class EtcdMembership {
     });
   }
 
+  /** Removes the member with this etcd ID (one that never started has no name); absent is fine. */
+  async removeId(id: string): Promise<void> {
+    await this.retrying(`remove member ${id}`, async () => {
+      const all = await this.list();
+      if (!all.some((m) => m.id === id)) return;
+      if (all.length === 1) throw failedPrecondition("refusing to remove the last etcd member");
+      await this.client.cluster.memberRemove({ ID: id });
+      this.log.info({ id }, "etcd member removed");
+    });
+  }
+
   private async retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
     const deadline = this.clock.now() + CHANGE_RETRY_MS;
     for (;;) {
