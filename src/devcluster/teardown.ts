@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { CGROUP_PREFIX, instanceOfName, type Layout, layout, NETNS_DIR, STATE_PREFIX } from "./layout.ts";
 import {
   cgroupDirs,
@@ -150,6 +150,17 @@ export function leftovers(idx: number): string[] {
   return out;
 }
 
+/**
+ * daemon/node-keys.ts `liveDirOf` (devcluster may not import the daemon; teardown.test.ts checks
+ * that the two agree).
+ */
+export function shoalLiveDir(dataDir: string): string {
+  return join(
+    "/dev/shm",
+    `shoal-${createHash("sha256").update(resolve(dataDir)).digest("hex").slice(0, 16)}`,
+  );
+}
+
 export interface TeardownOptions {
   /** Copy the logs to this directory before removing the state dir. */
   keepLogsIn?: string;
@@ -193,6 +204,9 @@ export function teardownSync(idx: number, opts: TeardownOptions = {}): string[] 
       problems.push(`cannot keep logs: ${String(err)}`);
     }
   }
+  // Killed managers leave their plain etcd key copy in memory-backed storage (daemon/node-keys.ts).
+  for (const n of existsSync(l.dir) ? readdirSync(l.dir).filter((e) => /^n\d+$/.test(e)) : [])
+    rmSync(shoalLiveDir(join(l.dir, n, "shoal")), { recursive: true, force: true });
   if (mountsUnder(l.dir).length === 0) rmSync(l.dir, { recursive: true, force: true });
   else problems.push(`kept ${l.dir}: still has mounts`);
   return [...new Set([...problems, ...leftovers(idx)])];
