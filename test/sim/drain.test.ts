@@ -111,6 +111,7 @@ describe("drain and health gating across three simulated nodes", () => {
   // the manager's loops and three agents all listen on this one signal
   setMaxListeners(50, ac.signal);
   let running: Promise<unknown> | undefined;
+  const executors: Executor[] = [];
   let serviceId = "";
 
   const tasks = (): Task[] => store.view((tx) => tx.lookup("tasks", "service", serviceId));
@@ -162,6 +163,7 @@ describe("drain and health gating across three simulated nodes", () => {
         logger,
         onStatus: (taskId, status) => report({ taskId, status }),
       });
+      executors.push(executor);
       const observed: TaskExecutor = {
         describeNode: () => executor.describeNode(),
         assign: async (assigned, payloads, peers) => {
@@ -205,6 +207,7 @@ describe("drain and health gating across three simulated nodes", () => {
   after(async () => {
     ac.abort();
     await running;
+    await Promise.all(executors.map((e) => e.stop()));
     if (process.exitCode) for (const l of logger.lines.slice(-60)) console.error(JSON.stringify(l));
   });
 
