@@ -262,6 +262,7 @@ export async function startManagerRuntime(
               otherManagers(store, state.nodeId).map((addr) => new RemoteLogClient(addr, () => credentials)),
             ),
       prepareLeave: (force) => leaveEtcd(store, membership, state.nodeId, force, clock, logger, stopManager),
+      abandonQuorum: () => member.stop(),
     };
   } catch (err) {
     await stopAll();

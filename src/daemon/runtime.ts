@@ -63,6 +63,11 @@ export interface NodeRuntime {
    * manager's etcd membership when the others keep a quorum.
    */
   prepareLeave?(force: boolean): Promise<void>;
+  /**
+   * Managers: stops the etcd member ahead of everything else (`swarm init --force-new-cluster`),
+   * so the calls still waiting for a quorum that will not come fail at once instead of timing out.
+   */
+  abandonQuorum?(): Promise<void>;
 }
 
 export type Stop = (opts?: { leaving?: boolean }) => Promise<void>;

@@ -266,7 +266,10 @@ export class SwarmNode implements NodeBackend {
     const { initialCluster: _joined, forceNewCluster: _once, ...etcd } = state.etcd;
     const next: NodeState = { ...state, etcd };
     return this.changing(async () => {
-      if (previous.kind === "active") await previous.runtime.stop();
+      if (previous.kind === "active") {
+        await previous.runtime.abandonQuorum?.();
+        await previous.runtime.stop();
+      }
       const forced = { ...next, etcd: { ...etcd, forceNewCluster: true } };
       const runtime = await this.deps.startRuntime(forced, false, this.onRoleChange);
       saveNodeState(this.deps.dataDir, next);
