@@ -15,6 +15,7 @@ import {
   NetworkedEngine,
   NodeMesh,
   run,
+  runIn,
 } from "../agent/network/index.ts";
 import { TmpfsTaskFiles } from "../agent/secrets/index.ts";
 import type { DispatcherConnector, LogLine, LogRequest, TaskLogSource } from "../api/index.ts";
@@ -67,6 +68,8 @@ export async function startAgentRuntime(
     linkExists,
     // the routing mesh: the table and DOCKER-USER rules carry this daemon's pid
     mesh: new NodeMesh({ pid: process.pid, run, loadRuleset: loadNodeRuleset, alive, logger: netLogger }),
+    // policy routes in task containers: the mesh keeps client addresses
+    netnsRun: runIn,
   });
   const dataPlane = plane;
   const executor = new Executor({

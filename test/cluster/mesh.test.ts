@@ -12,20 +12,26 @@ import { after, afterEach, before, describe, test } from "node:test";
 import { waitFor } from "../helpers/shoal.ts";
 import { type ClusterHarness, ClusterHarness as Harness } from "./harness.ts";
 
-/** One HTTP GET on a fresh connection (so each request is a new mesh connection). */
+/**
+ * One HTTP GET on a fresh connection (so each request is a new mesh connection); lenient, as
+ * busybox's CGI headers end in a bare LF.
+ */
 function get(
   host: string,
   port: number,
-  timeoutMs = 3000,
+  path = "/",
 ): Promise<{ ok: true; body: string } | { ok: false; error: string }> {
   return new Promise((done) => {
-    const req = request({ host, port, path: "/", agent: false, timeout: timeoutMs }, (res) => {
-      let body = "";
-      res.on("data", (c: Buffer) => {
-        body += c.toString();
-      });
-      res.on("end", () => done({ ok: true, body: body.trim() }));
-    });
+    const req = request(
+      { host, port, path, agent: false, timeout: 3000, insecureHTTPParser: true },
+      (res) => {
+        let body = "";
+        res.on("data", (c: Buffer) => {
+          body += c.toString();
+        });
+        res.on("end", () => done({ ok: true, body: body.trim() }));
+      },
+    );
     req.on("timeout", () => req.destroy(new Error("timeout")));
     req.on("error", (err: NodeJS.ErrnoException) => done({ ok: false, error: err.code ?? err.message }));
     req.end();
@@ -51,9 +57,14 @@ async function sample(
 const show = (s: { backends: Set<string>; errors: string[] }) =>
   `backends [${[...s.backends].join(", ")}], errors [${s.errors.join(", ")}]`;
 
-/** A per-task page (the container's hostname) on ports 80 and 81. */
-const HTTPD =
-  "mkdir -p /www && hostname > /www/index.html && httpd -p 81 -h /www && exec httpd -f -p 80 -h /www";
+/** A per-task page (the container's hostname) on ports 80 and 81, and the client's address at /cgi-bin/ip. */
+const HTTPD = [
+  "mkdir -p /www/cgi-bin && hostname > /www/index.html",
+  "printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho $REMOTE_ADDR\\n' > /www/cgi-bin/ip",
+  "chmod +x /www/cgi-bin/ip && httpd -p 81 -h /www && exec httpd -f -p 80 -h /www",
+].join(" && ");
+/** The IPv4 address in busybox's REMOTE_ADDR ("[::ffff:172.16.5.254]"). */
+const ipv4 = (s: string) => s.match(/(\d+\.\d+\.\d+\.\d+)\]?\s*$/)?.[1];
 
 describe("routing mesh across three nodes", () => {
   let cluster: ClusterHarness;
@@ -130,6 +141,23 @@ describe("routing mesh across three nodes", () => {
     assert.match(tables.stdout, /^table ip shoal_mesh_\d+$/m);
     const rules = await cluster.node(3).exec(["iptables", "-S", "DOCKER-USER"]);
     assert.match(rules.stdout, /--ctstate DNAT -m comment --comment shoal-mesh-\d+ -j ACCEPT/);
+  });
+
+  test("backends see the client's address; node-local clients come from the node's ingress address", async () => {
+    // from the test process (the harness bridge's address) through node 1, which runs no task
+    const r = await get(cluster.node(1).addr, 8080, "/cgi-bin/ip");
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.equal(ipv4(r.body), cluster.gateway);
+    // from node 3 through node 1
+    const n3 = await cluster
+      .node(3)
+      .exec(["curl", "-sS", "-m", "3", `http://${cluster.node(1).addr}:8080/cgi-bin/ip`]);
+    assert.equal(n3.code, 0, n3.stderr);
+    assert.equal(ipv4(n3.stdout), cluster.node(3).addr);
+    // node 1's own loopback: SNATed to its ingress address (a loopback source cannot be routed back)
+    const lo = await cluster.node(1).exec(["curl", "-sS", "-m", "3", "http://127.0.0.1:8080/cgi-bin/ip"]);
+    assert.equal(lo.code, 0, lo.stderr);
+    assert.match(ipv4(lo.stdout) ?? "", /^10\.0\.0\.\d+$/);
   });
 
   test("--publish-add answers on the new port, --publish-rm stops the old one", async () => {

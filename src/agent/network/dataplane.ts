@@ -10,6 +10,7 @@ import type { Logger } from "../../base/index.ts";
 import { taskName } from "../executor/container-config.ts";
 import type { NetworkEndpoint } from "../executor/spec.ts";
 import type { ContainerEngine } from "../executor/types.ts";
+import { ContainerRules, type NetnsRunner } from "./container-rules.ts";
 import type { DnsServer } from "./dns-server.ts";
 import { type MeshPlan, meshPlan, meshRemoteNodes } from "./mesh.ts";
 import type { NodeMesh } from "./node-mesh.ts";
@@ -27,8 +28,6 @@ import {
   localNetworkOf,
   needsNetworks,
   taskEndpoints,
-  vipBackends,
-  vipRuleset,
   wantedNetworks,
 } from "./plan.ts";
 import type { LocalNetworkDriver, RulesetLoader } from "./types.ts";
@@ -46,6 +45,11 @@ export interface DataPlaneOptions {
   linkExists?: (name: string) => Promise<boolean>;
   /** The routing mesh in the node's netns; without it the node answers no published port. */
   mesh?: NodeMesh;
+  /**
+   * Commands in task containers' netns (policy routes): with it the mesh keeps client addresses
+   * (mesh-source.ts), without it it SNATs them all, as Swarm does.
+   */
+  netnsRun?: NetnsRunner;
 }
 
 const CLEANUP_RETRY_MS = 2000;
@@ -58,8 +62,7 @@ export class DataPlane {
   private meshNow: MeshPlan | undefined;
   private readonly tasks = new Map<string, Task>();
   private readonly networks = new Map<string, LocalNetwork>();
-  /** Rules last loaded, by `<container id>/<pid>` (a new netns gets them again). */
-  private readonly loaded = new Map<string, string>();
+  private readonly rules: ContainerRules;
   private engine: ContainerEngine | undefined;
   /** Remote endpoints installed on each network's VXLAN device, by swarm network ID. */
   private readonly remotes = new Map<string, RemoteEndpoint[]>();
@@ -72,7 +75,13 @@ export class DataPlane {
   private retry: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
 
-  constructor(private readonly opts: DataPlaneOptions) {}
+  constructor(private readonly opts: DataPlaneOptions) {
+    this.rules = new ContainerRules({
+      loadRuleset: opts.loadRuleset,
+      logger: opts.logger,
+      ...(opts.netnsRun ? { netnsRun: opts.netnsRun } : {}),
+    });
+  }
 
   /** The engine used to find task containers' PIDs (the executor's). */
   bind(engine: ContainerEngine): void {
@@ -121,7 +130,7 @@ export class DataPlane {
     this.tasks.clear();
     for (const t of tasks) this.tasks.set(t.ID, t);
     const { mesh, nodeId } = this.opts;
-    this.meshNow = mesh && nodeId ? meshPlan(this.peerView, nodeId) : undefined;
+    this.meshNow = mesh && nodeId ? meshPlan(this.peerView, nodeId, this.rules.keepsSource) : undefined;
     const wanted = wantedNetworks(tasks, this.meshNow?.network);
     for (const n of wanted.values()) {
       // every time (an existing one is fine): a bridge removed behind shoal's back comes back
@@ -256,15 +265,7 @@ export class DataPlane {
     const name = taskName(task, serviceNameOf(task));
     const c = await this.engine.inspectContainer(name).catch(() => null);
     if (c?.state !== "running" || c.pid <= 0) return;
-    const key = `${c.id}/${c.pid}`;
-    const script = vipRuleset(vipBackends(this.peerView, discoveryNetworks(task)));
-    if (this.loaded.get(key) === script) return;
-    try {
-      await this.opts.loadRuleset(c.pid, script);
-      this.loaded.set(key, script);
-    } catch (err) {
-      this.opts.logger.warn({ err, "task.id": task.ID }, "loading VIP rules failed");
-    }
+    await this.rules.apply(task, c, this.peerView);
   }
 
   /** `swarm leave`: removes every local network of this node (its containers are gone by then). */
@@ -312,7 +313,6 @@ export class DataPlane {
         this.opts.logger.debug({ err, network: e.name }, "removing the local network failed");
       }
     }
-    // forget rules of containers that are gone (keys are cheap; keep the map from growing forever)
-    if (this.loaded.size > 4 * (this.tasks.size + 1)) this.loaded.clear();
+    this.rules.prune(this.tasks.size);
   }
 }

@@ -4,6 +4,7 @@
  * balancing by nftables DNAT inside each task container's netns, and the routing mesh (published
  * ports on every node) by nftables DNAT in the node's netns.
  */
+export { ContainerRules, type NetnsRunner } from "./container-rules.ts";
 export { DataPlane, type DataPlaneOptions } from "./dataplane.ts";
 export { type DnsLookup, lookup } from "./dns-answer.ts";
 export { answerPacket, type DnsContext, DnsServer, hostNameservers } from "./dns-server.ts";
@@ -39,5 +40,5 @@ export {
   vipRuleset,
   wantedNetworks,
 } from "./plan.ts";
-export { alive, linkExists, run } from "./shell.ts";
+export { alive, linkExists, run, runIn } from "./shell.ts";
 export type { ExistingNetwork, LocalNetworkDriver, RulesetLoader } from "./types.ts";

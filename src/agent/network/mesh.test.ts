@@ -114,6 +114,16 @@ test("meshRuleset: DNAT from outside and from the node, round robin, SNAT to the
     ].join("\n"),
   );
   assert.equal(meshTable(42), "shoal_mesh_42");
+  // keeping client addresses: only the node's own and ingress sources are SNATed
+  const keep = meshPlan(peers, "n1", true);
+  assert.ok(keep);
+  const post = meshRuleset("t", keep)
+    .split("\n")
+    .filter((l) => l.includes("snat"));
+  assert.deepEqual(post, [
+    '    oifname "shlingressnetwo" ct status dnat ip daddr 10.0.0.0/24 fib saddr type local snat ip to 10.0.0.3',
+    '    oifname "shlingressnetwo" ct status dnat ip daddr 10.0.0.0/24 ip saddr 10.0.0.0/24 snat ip to 10.0.0.3',
+  ]);
 });
 
 test("bridgeCommands and dockerUserRules", () => {

@@ -4,8 +4,10 @@
  * node's own ingress address and a MAC derived from it, so that other nodes reach that address over
  * VXLAN like any container's), and one nft table in the node's netns DNATs every local address's
  * published port to the service's running tasks on ingress, round robin (IPVS's default in Swarm),
- * from outside (prerouting) and from the node itself (output), then SNATs what leaves for ingress
- * to the node's ingress address so that replies come back through this node. Docker's FORWARD
+ * from outside (prerouting) and from the node itself (output). Connections from the node itself
+ * and from ingress are SNATed to the node's ingress address so that replies come back through
+ * it; those from outside keep their client address when the backends route replies back
+ * (mesh-source.ts), else they are SNATed too, as in Swarm. Docker's FORWARD
  * chain would drop the forwarded flows (its isolation chains, a DROP policy): two DOCKER-USER
  * rules accept DNATed traffic in and out of the ingress bridge.
  */
@@ -33,6 +35,11 @@ export interface MeshRule {
 export interface MeshPlan {
   /** The ingress network's local bridge. */
   network: LocalNetwork;
+  /**
+   * Connections from outside keep their client address (mesh-source.ts): only node-local clients
+   * and clients on ingress are SNATed. Otherwise everything is, as in Swarm.
+   */
+  keepSource: boolean;
   /** This node's ingress address (no prefix) and the bridge MAC derived from it. */
   address: string;
   mac: string;
@@ -43,7 +50,11 @@ export interface MeshPlan {
  * The node's part in the mesh, or undefined when it has none: no published service, or the
  * allocator has not given the node its ingress address yet.
  */
-export function meshPlan(peers: NetworkPeers | undefined, nodeId: string): MeshPlan | undefined {
+export function meshPlan(
+  peers: NetworkPeers | undefined,
+  nodeId: string,
+  keepSource = false,
+): MeshPlan | undefined {
   const mesh = peers?.mesh;
   const network = mesh && localNetworkOf(mesh.Network);
   const self = mesh?.nodes.find((n) => n.ID === nodeId);
@@ -61,7 +72,7 @@ export function meshPlan(peers: NetworkPeers | undefined, nodeId: string): MeshP
     }
   }
   rules.sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
-  return { network, address, mac: macOf(address), rules };
+  return { network, keepSource, address, mac: macOf(address), rules };
 }
 
 /** Other nodes' ingress addresses, as VXLAN endpoints of the ingress network (replies go there). */
@@ -94,6 +105,13 @@ export function meshRuleset(table: string, plan: MeshPlan): string {
         `    fib daddr type local ${r.protocol} dport ${r.port} reject${r.protocol === "tcp" ? " with tcp reset" : ""}`,
     );
   const n = plan.network;
+  const snat = `oifname "${n.bridge}" ct status dnat ip daddr ${n.subnet}`;
+  const snats = plan.keepSource
+    ? [
+        `    ${snat} fib saddr type local snat ip to ${plan.address}`,
+        `    ${snat} ip saddr ${n.subnet} snat ip to ${plan.address}`,
+      ]
+    : [`    ${snat} snat ip to ${plan.address}`];
   return [
     `add table ip ${table}`,
     `delete table ip ${table}`,
@@ -108,7 +126,7 @@ export function meshRuleset(table: string, plan: MeshPlan): string {
     "  }",
     "  chain postrouting {",
     "    type nat hook postrouting priority srcnat; policy accept;",
-    `    oifname "${n.bridge}" ct status dnat ip daddr ${n.subnet} snat ip to ${plan.address}`,
+    ...snats,
     "  }",
     "  chain input {",
     "    type filter hook input priority filter; policy accept;",

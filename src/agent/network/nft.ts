@@ -24,6 +24,8 @@ function nft(argv: readonly string[], script: string, where: string): Promise<vo
     child.on("close", (code) =>
       code === 0 ? resolve() : reject(new Error(`nft in ${where} failed (${code}): ${stderr.trim()}`)),
     );
+    // nft exiting early (say, not installed) closes the pipe: the exit code or spawn error tells
+    child.stdin.on("error", () => undefined);
     child.stdin.end(script);
   });
 }

@@ -141,10 +141,11 @@ export function vipBackends(peers: NetworkPeers | undefined, networks: ReadonlyS
 
 /**
  * The nft script that replaces the container's VIP table atomically: every port of a VIP is
- * DNATed to a random backend; a VIP without backends refuses at once. One rule per line (nft 1.0.6
- * rejects a rule followed by `}` on the same line).
+ * DNATed to a random backend; a VIP without backends refuses at once. `chains` are added as they
+ * are (the mesh's client-address marks, mesh-source.ts). One rule per line (nft 1.0.6 rejects a
+ * rule followed by `}` on the same line).
  */
-export function vipRuleset(vips: readonly VipBackends[]): string {
+export function vipRuleset(vips: readonly VipBackends[], chains: readonly string[] = []): string {
   const rules = vips.map(({ vip, backends }) => {
     if (backends.length === 0) return `    ip daddr ${vip} reject`;
     if (backends.length === 1) return `    ip daddr ${vip} dnat to ${backends[0]}`;
@@ -159,6 +160,7 @@ export function vipRuleset(vips: readonly VipBackends[]): string {
     "    type nat hook output priority -100; policy accept;",
     ...rules,
     "  }",
+    ...chains,
     "}",
     "",
   ].join("\n");

@@ -1,5 +1,8 @@
-/** The thin `ip`/`bridge` driver for VXLAN devices and their static entries (host binaries). */
-import { execFile } from "node:child_process";
+/**
+ * The thin `ip`/`bridge`/`iptables` driver for VXLAN devices, their static entries and the mesh,
+ * in the node's netns or a container's (host binaries).
+ */
+import { execFile, spawn } from "node:child_process";
 
 /** Runs one command; rejects with its stderr. */
 export function run(cmd: readonly string[]): Promise<string> {
@@ -8,6 +11,37 @@ export function run(cmd: readonly string[]): Promise<string> {
       if (err) reject(new Error(`${cmd.join(" ")}: ${stderr.toString().trim() || err.message}`));
       else resolve(stdout.toString());
     });
+  });
+}
+
+/** Runs one command in the netns of `pid` with `input` on stdin; rejects with its stderr. */
+export function runIn(pid: number, cmd: readonly string[], input?: string): Promise<string> {
+  const argv = [`--net=/proc/${pid}/ns/net`, ...cmd];
+  return new Promise((resolve, reject) => {
+    const child = spawn("nsenter", argv, {
+      stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr?.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    // a command that exits before reading its input closes the pipe: its exit code tells
+    child.stdin?.on("error", () => undefined);
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(stdout);
+      else reject(new Error(`${cmd.join(" ")} in netns of pid ${pid} (${code}): ${stderr.trim()}`));
+    });
+    child.stdin?.end(input);
   });
 }
 
