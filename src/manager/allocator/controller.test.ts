@@ -148,6 +148,24 @@ describe("allocator loop over the memory store", () => {
     );
   });
 
+  test("every node has its own ingress address (the mesh's), freed when the node is removed", async () => {
+    await store.update((tx) => tx.create("nodes", makeNode("n2")));
+    await step();
+    const addrOf = (id: string) =>
+      node(id).Attachments?.find((a) => a.Network.ID === "ingress-id")?.Addresses;
+    assert.deepEqual([addrOf("n1"), addrOf("n2")], [["10.0.0.2/24"], ["10.0.0.3/24"]]);
+    await store.update((tx) => tx.delete("nodes", "n2"));
+    await step();
+    const snap = readSnapshot(store);
+    const held = rebuildState(snap, allocatorConfig(snap.pool, snap.subnetSize))
+      .addressTable()
+      .get("ingress-id");
+    assert.deepEqual(held, [
+      ["10.0.0.1", "gw:ingress-id"],
+      ["10.0.0.2", "node:n1"],
+    ]);
+  });
+
   test("a conflicting explicit port leaves the second service and its tasks waiting", async () => {
     const a = makeNetService("a", { ports: [ingressPort(80, 9000)] });
     const b = makeNetService("b", { ports: [ingressPort(80, 9000)] });
