@@ -20,7 +20,7 @@ import {
 } from "../base/index.ts";
 import { DataCipher } from "./encryption.ts";
 import { EtcdCache } from "./etcd-cache.ts";
-import { createEtcdClient } from "./etcd-client.ts";
+import { createEtcdClient, isNoLeaderError } from "./etcd-client.ts";
 import { type DecodedKv, EtcdCodec } from "./etcd-codec.ts";
 import { replayFromEtcd } from "./etcd-history.ts";
 import { buildTxn, caughtUpWith, type StaleKey, staleKeys } from "./etcd-txn.ts";
@@ -48,7 +48,19 @@ export interface EtcdStoreConfig {
   historyLimit: number;
   /** Deadline of one etcd call. */
   callTimeoutMs: number;
+  /**
+   * How long a write waits for the local member to have a leader (an election, or a partition that
+   * heals) before failing with Swarm's lost-quorum message.
+   */
+  leaderWaitMs: number;
 }
+
+/** SwarmKit's text when the raft has had no leader for a while (raft.go lostQuorumMessage). */
+export const LOST_QUORUM_MESSAGE =
+  "The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
+
+/** Retry period while the local member has no leader: etcd elects within about 1–2 s. */
+const LEADER_POLL_MS = 100;
 
 export const defaultEtcdStoreConfig = (endpoints: string[], dataKey: Uint8Array): EtcdStoreConfig => ({
   endpoints,
@@ -59,6 +71,7 @@ export const defaultEtcdStoreConfig = (endpoints: string[], dataKey: Uint8Array)
   catchUpTimeoutMs: 5000,
   historyLimit: 10_000,
   callTimeoutMs: 10_000,
+  leaderWaitMs: 5000,
 });
 
 /** What `health()` reports. */
@@ -86,7 +99,7 @@ export class EtcdStore implements Store {
   static async open(config: EtcdStoreConfig, log: Logger, clock: Clock): Promise<EtcdStore> {
     const store = new EtcdStore(config, log, clock);
     try {
-      await store.cache.load();
+      await store.withLeader(() => store.cache.load());
     } catch (err) {
       await store.close();
       throw unavailable(`cannot load the store from etcd: ${String(err)}`);
@@ -97,10 +110,11 @@ export class EtcdStore implements Store {
   private constructor(
     private readonly config: EtcdStoreConfig,
     private readonly log: Logger,
-    clock: Clock,
+    private readonly clock: Clock,
   ) {
     this.client =
-      config.client ?? createEtcdClient(config.endpoints, { callTimeoutMs: config.callTimeoutMs });
+      config.client ??
+      createEtcdClient(config.endpoints, { callTimeoutMs: config.callTimeoutMs, requireLeader: true });
     this.codec = new EtcdCodec(config.prefix, new DataCipher(config.dataKey));
     this.cache = new EtcdCache({
       client: this.client,
@@ -261,7 +275,7 @@ export class EtcdStore implements Store {
 
   private async commit(changes: Change[]): Promise<CommitOutcome> {
     const txn = buildTxn(this.codec, changes);
-    const res = await this.call(() => this.client.kv.txn(txn));
+    const res = await this.withLeader(() => this.call(() => this.client.kv.txn(txn)));
     if (!res.succeeded) return { ok: false, stale: staleKeys(changes, res) };
     await this.applyOwn(Number(res.header.revision), changes);
     return { ok: true };
@@ -289,6 +303,24 @@ export class EtcdStore implements Store {
     const state = this.cache.state;
     const ready = () => caughtUpWith(stale, (c) => versionOf(state.getRaw(c.table, c.id)));
     await this.cache.waitUntil(ready, this.config.catchUpTimeoutMs);
+  }
+
+  /**
+   * Runs fn again while the local member answers that it has no leader (it proposed nothing, so
+   * this is safe), for at most leaderWaitMs: an election passes unnoticed, a member cut off from
+   * the quorum fails clearly instead of holding the call until etcd's request timeout.
+   */
+  private async withLeader<T>(fn: () => Promise<T>): Promise<T> {
+    const deadline = this.clock.now() + this.config.leaderWaitMs;
+    for (;;) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isNoLeaderError(err)) throw err;
+        if (this.closed || this.clock.now() >= deadline) throw unavailable(LOST_QUORUM_MESSAGE);
+        await this.clock.sleep(LEADER_POLL_MS);
+      }
+    }
   }
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {
