@@ -35,6 +35,10 @@ describe("etcd peer TLS arguments", () => {
       assert.ok(args.includes(a), `${a} missing from ${args.join(" ")}`);
   });
 
+  test("pre-vote is on, so a member that comes back from a partition does not depose the leader", () => {
+    assert.ok(etcdArgs(base).includes("--pre-vote"));
+  });
+
   test("--force-new-cluster only when asked", () => {
     assert.ok(!etcdArgs(base).includes("--force-new-cluster"));
     assert.ok(etcdArgs({ ...base, forceNewCluster: true }).includes("--force-new-cluster"));
