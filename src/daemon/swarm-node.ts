@@ -39,8 +39,19 @@ import { reformAsSoleManager } from "./force-new-cluster.ts";
 import type { NodeKeys } from "./node-keys.ts";
 import type { NodeState } from "./node-state.ts";
 import { loadNodeState, removeSwarmState, saveNodeState, swarmDir } from "./node-state.ts";
+import { errorText, failedSwarmInfo, ResumeRetry } from "./resume.ts";
 import type { NodeRuntime } from "./runtime.ts";
 import { killStaleEtcd } from "./stale-etcd.ts";
+import {
+  ALREADY_IN_SWARM,
+  firstThat,
+  LAST_MANAGER,
+  MANAGER_PREPARING,
+  NOT_A_MANAGER,
+  NOT_IN_SWARM,
+  parseAvailability,
+  WORKER_NOT_MANAGER,
+} from "./swarm-texts.ts";
 
 export interface JoinedNode {
   nodeId: string;
@@ -83,22 +94,12 @@ export interface SwarmNodeDeps {
   espSupported?: EspProbe;
 }
 
-const NOT_IN_SWARM = "This node is not part of a swarm";
-const ALREADY_IN_SWARM =
-  'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.';
-const NOT_A_MANAGER =
-  'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
-const WORKER_NOT_MANAGER =
-  "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.";
-const MANAGER_PREPARING =
-  "This node is not a swarm manager. Manager is being prepared or has trouble connecting to the cluster.";
-const LAST_MANAGER =
-  "You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message. ";
-
 type Active = { kind: "active"; state: NodeState; runtime: NodeRuntime; control?: ControlApi };
 /** A manager of an autolocked swarm, restarted: nothing runs until `swarm unlock`. */
 type Locked = { kind: "locked"; state: NodeState };
-type Phase = { kind: "inactive" } | { kind: "pending" } | Locked | Active;
+/** A saved membership that could not resume (resume.ts): retried in the background. */
+type Failed = { kind: "error"; state: NodeState; retry: ResumeRetry };
+type Phase = { kind: "inactive" } | { kind: "pending" } | Locked | Failed | Active;
 
 export class SwarmNode implements NodeBackend {
   private phase: Phase = { kind: "inactive" };
@@ -128,24 +129,43 @@ export class SwarmNode implements NodeBackend {
       this.deps.logger.info({ "node.id": state.nodeId }, "swarm is locked: waiting for docker swarm unlock");
       return;
     }
-    await this.run(state, false);
+    await this.run(state, false).catch((err: unknown) => this.failed(state, err));
   }
 
   async stop(): Promise<void> {
     if (this.phase.kind === "active") await this.phase.runtime.stop();
+    if (this.phase.kind === "error") await this.phase.retry.cancel();
     this.phase = { kind: "inactive" };
+  }
+
+  /** resume.ts: the daemon keeps running; the membership is retried. */
+  private failed(state: NodeState, err: unknown): void {
+    this.deps.logger.error({ err, "node.id": state.nodeId }, "could not resume the swarm membership");
+    const { clock, logger } = this.deps;
+    const retry = new ResumeRetry(
+      {
+        clock,
+        logger,
+        start: () => this.deps.startRuntime(state, false, this.onRoleChange),
+        started: (runtime) => this.activate(state, runtime),
+      },
+      errorText(err),
+    );
+    this.phase = { kind: "error", state, retry };
   }
 
   swarmHeader(): string {
     if (this.phase.kind === "pending") return "pending";
     if (this.phase.kind === "inactive") return "inactive";
     if (this.phase.kind === "locked") return "locked";
+    if (this.phase.kind === "error") return "error";
     return this.phase.state.role === "manager" ? "active/manager" : "active/worker";
   }
 
   async swarmInfo(): Promise<SwarmInfo> {
     const phase = this.phase;
     if (phase.kind === "locked") return lockedSwarmInfo(phase.state);
+    if (phase.kind === "error") return failedSwarmInfo(phase.state, phase.retry.message);
     if (phase.kind !== "active") {
       return {
         NodeID: "",
@@ -183,7 +203,7 @@ export class SwarmNode implements NodeBackend {
 
   control(): ControlApi {
     const phase = this.phase;
-    if (phase.kind === "pending") throw unavailable(MANAGER_PREPARING);
+    if (phase.kind === "pending" || phase.kind === "error") throw unavailable(MANAGER_PREPARING);
     if (phase.kind === "locked") throw swarmLocked();
     if (phase.kind !== "active") throw unavailable(NOT_A_MANAGER);
     if (!phase.control) throw unavailable(WORKER_NOT_MANAGER);
@@ -256,7 +276,8 @@ export class SwarmNode implements NodeBackend {
     const phase = this.phase;
     if (phase.kind === "locked") throw swarmLocked();
     if (phase.kind === "pending") throw unavailable(MANAGER_PREPARING);
-    return phase.kind === "active" ? phase.state : loadNodeState(this.deps.dataDir);
+    if (phase.kind === "active" || phase.kind === "error") return phase.state;
+    return loadNodeState(this.deps.dataDir);
   }
 
   /** force-new-cluster.ts: this manager's etcd member restarts alone from its data. */
@@ -266,6 +287,7 @@ export class SwarmNode implements NodeBackend {
     const { initialCluster: _joined, forceNewCluster: _once, ...etcd } = state.etcd;
     const next: NodeState = { ...state, etcd };
     return this.changing(async () => {
+      if (previous.kind === "error") await previous.retry.cancel();
       if (previous.kind === "active") {
         await previous.runtime.abandonQuorum?.();
         await previous.runtime.stop();
@@ -324,6 +346,13 @@ export class SwarmNode implements NodeBackend {
     const phase = this.phase;
     if (phase.kind === "inactive") throw unavailable(NOT_IN_SWARM);
     if (phase.kind === "pending") throw unavailable("This node is joining or leaving a swarm; try again");
+    if (phase.kind === "error") {
+      if (phase.state.role === "manager" && !force) throw unavailable(LAST_MANAGER);
+      await phase.retry.cancel();
+      this.leftSwarm();
+      this.deps.logger.info({ "node.id": phase.state.nodeId }, "left the swarm it could not resume");
+      return;
+    }
     if (phase.kind === "locked") {
       refuseLockedLeave(force);
       // moby removes no containers here: a locked node does not know which tasks are its own.
@@ -469,24 +498,4 @@ export class SwarmNode implements NodeBackend {
       : undefined;
     this.phase = { kind: "active", state, runtime, ...(control ? { control } : {}) };
   }
-}
-
-/** Runs `fn` on each address in turn until one succeeds; rethrows the last failure. */
-async function firstThat(addrs: string[], fn: (addr: string) => Promise<void> | undefined): Promise<void> {
-  let last: unknown = unavailable("no manager address known");
-  for (const addr of addrs) {
-    try {
-      await fn(addr);
-      return;
-    } catch (err) {
-      last = err;
-    }
-  }
-  throw last;
-}
-
-function parseAvailability(value: string | undefined): "active" | "pause" | "drain" {
-  const v = (value || "active").toLowerCase();
-  if (v === "active" || v === "pause" || v === "drain") return v;
-  throw invalidArgument(`invalid Availability "${value}": must be active, pause or drain`);
 }

@@ -2,7 +2,8 @@
  * Issue #5: dead managers and `docker swarm init --force-new-cluster`. Four managers: one dies for
  * good and is demoted and removed; the leader removes its etcd member (nobody else can). Then two
  * of the three left are killed for good (daemon and etcd, kill -9), so the survivor has no quorum.
- * Forcing a new cluster on it restarts its etcd member alone from its data: the same swarm (ID,
+ * Its daemon, restarted, keeps running with the swarm in the `error` state. Forcing a new cluster
+ * on it restarts its etcd member alone from its data: the same swarm (ID,
  * service, secret) works again, the dead managers are down and no longer managers (their etcd
  * members are gone), they can be removed, and a fresh machine joins as a manager with
  * `swarm join-token manager`.
@@ -106,6 +107,23 @@ describe("swarm init --force-new-cluster after losing the quorum", () => {
     // Without a quorum the survivor cannot commit.
     const stuck = await n1.docker(["service", "scale", "-d", "app=4"], { timeoutMs: 20_000 });
     assert.notEqual(stuck.code, 0, "a write without quorum must not succeed");
+  });
+
+  test("the survivor restarted without a quorum: its daemon runs, its swarm is in error", async () => {
+    const n1 = cluster.node(1);
+    await n1.restartShoal();
+    const info = await waitFor(
+      "LocalNodeState error",
+      async () => {
+        const r = await n1.docker(["info", "--format", "{{.Swarm.LocalNodeState}}|{{.Swarm.Error}}"]);
+        return r.stdout.startsWith("error|") ? r.stdout.trim() : undefined;
+      },
+      90_000,
+    );
+    assert.match(info, /^error\|.+/, "the reason is shown");
+    const ls = await n1.docker(["node", "ls"]);
+    assert.notEqual(ls.code, 0);
+    assert.match(ls.stderr, /Manager is being prepared or has trouble connecting to the cluster/);
   });
 
   test("init --force-new-cluster on the survivor: same swarm, one etcd member, dead managers down", async () => {
