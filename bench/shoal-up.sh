@@ -5,16 +5,19 @@
 #   bash bench/shoal-up.sh                         # 5 nodes, 3 managers, 3 runs
 #   NODES=3 MANAGERS=1 REPS=5 bash bench/shoal-up.sh
 #
-# Settings (environment): NODES (5), MANAGERS (3), REPS (3), SHOAL_SOURCE (`head`: a clean
+# Settings (environment): NODES (5), MANAGERS (3), REPS (3), DEMO (1; 0: `--no-demo`, the cluster
+# and swarm only), TIMEOUT (180: `--timeout`, the bound on the demo's convergence), SHOAL_SOURCE (`head`: a clean
 # `git archive` of the committed HEAD, so the figures belong to the commit in the report;
 # `worktree`: the work tree as it is), STAMP (result file name; default the UTC date and time).
 # As root, with scripts/setup.sh done. Uses the cluster name `bench-up` (removed at the end).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-NODES=${NODES:-5}; MANAGERS=${MANAGERS:-3}; REPS=${REPS:-3}
+NODES=${NODES:-5}; MANAGERS=${MANAGERS:-3}; REPS=${REPS:-3}; DEMO=${DEMO:-1}; TIMEOUT=${TIMEOUT:-180}
 SHOAL_SOURCE=${SHOAL_SOURCE:-head}; STAMP=${STAMP:-$(date -u +%Y-%m-%dT%H%MZ)}
 NAME=bench-up
-OUT="$REPO/bench/results/shoal-up-$STAMP.md"
+OUT="$REPO/bench/results/shoal-up-n$NODES-m$MANAGERS$([ "$DEMO" = 1 ] || echo -nodemo)-$STAMP.md"
+FLAGS=(--name bench-up --nodes "$NODES" --managers "$MANAGERS" --timeout "$TIMEOUT")
+[ "$DEMO" = 1 ] || FLAGS+=(--no-demo)
 WORK=$(mktemp -d /tmp/shoal-up-bench.XXXXXX)
 COMMIT=$(git -C "$REPO" rev-parse --short HEAD)
 
@@ -35,9 +38,9 @@ rows=()
 for r in $(seq "$REPS"); do
   load=$(cut -d' ' -f1 /proc/loadavg)
   t0=$(now); rc=0
-  "$SHOAL" up --name "$NAME" --nodes "$NODES" --managers "$MANAGERS" >"$WORK/up-$r.out" 2>&1 || rc=$?
+  "$SHOAL" up "${FLAGS[@]}" >"$WORK/up-$r.out" 2>&1 || rc=$?
   t1=$(now)
-  t2=$(now); "$SHOAL" up --name "$NAME" --nodes "$NODES" --managers "$MANAGERS" >"$WORK/again-$r.out" 2>&1 || true; t3=$(now)
+  t2=$(now); "$SHOAL" up "${FLAGS[@]}" >"$WORK/again-$r.out" 2>&1 || true; t3=$(now)
   t4=$(now); "$SHOAL" down --name "$NAME" >/dev/null; t5=$(now)
   nodes=$(phase "on every node in" "$WORK/up-$r.out"); swarm=$(phase "swarm formed in" "$WORK/up-$r.out")
   result=ok; [ "$rc" = 0 ] || result="failed: $(grep -m1 '^shoal:' "$WORK/up-$r.out" | cut -c1-160)"
@@ -46,9 +49,9 @@ for r in $(seq "$REPS"); do
 done
 
 {
-  echo "# shoal up: $NODES nodes, $MANAGERS managers ($STAMP)"
+  echo "# shoal up: $NODES nodes, $MANAGERS managers$([ "$DEMO" = 1 ] || echo ", no demo stack") ($STAMP)"
   echo
-  echo "\`bash bench/shoal-up.sh\` (NODES=$NODES MANAGERS=$MANAGERS REPS=$REPS SHOAL_SOURCE=$SHOAL_SOURCE), shoal $COMMIT,"
+  echo "\`bash bench/shoal-up.sh\` (NODES=$NODES MANAGERS=$MANAGERS REPS=$REPS DEMO=$DEMO TIMEOUT=$TIMEOUT SHOAL_SOURCE=$SHOAL_SOURCE), shoal $COMMIT,"
   echo "$(nproc) cores, $(uname -r). Seconds, wall clock of the whole command (tsx start-up of \`bin/shoal\`"
   echo "included). *nodes*: namespaces, containerd, dockerd, the image and shoal answering on every node;"
   echo "*swarm*: init + joins until every node is Ready; *up*: all of it plus the demo stack"
