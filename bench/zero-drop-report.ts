@@ -19,7 +19,8 @@ interface Row {
   sent: number;
   failed: number;
   duration_s: number;
-  latency_ms: { fast: Lat; slow: Lat };
+  latency_ms: { fast: Lat; slow: Lat; fast_http?: Lat };
+  stops: Array<{ task: string; addr: string; left_rules_before_stop_ms: number | null }> | null;
   failure_kinds: Record<string, number>;
   failures: Array<{ t: number; path: string; addr: string; error: string }>;
 }
@@ -38,7 +39,14 @@ const PATHS: Record<string, string> = {
   swarm:
     "Docker Swarm, `--endpoint-mode dnsrr` through Docker's embedded DNS (no IPVS on this kernel: no VIP)",
 };
-const ms = (x: number | null) => (x === null ? "-" : x.toFixed(1));
+const ms = (x: number | null | undefined) => (x === null || x === undefined ? "-" : x.toFixed(1));
+/** Shortest and longest time between leaving the client's rules and the stop signal, in s. */
+function margins(r: Row): string {
+  const xs = (r.stops ?? []).map((s) => s.left_rules_before_stop_ms).filter((x) => x !== null);
+  if (xs.length === 0) return "-";
+  const s = (x: number) => (x / 1000).toFixed(2);
+  return `${xs.length}: ${s(Math.min(...xs))}–${s(Math.max(...xs))}`;
+}
 const lines = [
   `# Zero failed requests while tasks go (${meta.stamp})`,
   "",
@@ -49,16 +57,20 @@ const lines = [
   "a new connection, 5 s timeout. The backend exits at once on SIGTERM, cutting requests in flight.",
   "Each step: load for 3 s, the command (timed), 6 s more, stop.",
   "",
-  "| system | step | requests | failed | fast p50 | fast p99 | fast max | slow p99 | command s | load |",
-  "| --- | --- | --: | --: | --: | --: | --: | --: | --: | --: |",
+  "| system | step | requests | failed | fast p50 | fast p99 | fast max | fast p99 w/o DNS | slow p99 | command s | stops: out of rules before the signal, s | load |",
+  "| --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |",
   ...rows.map(
     (r) =>
       `| ${r.system} | ${r.phase} | ${r.sent} | ${r.failed} | ${ms(r.latency_ms.fast.p50)} | ` +
-      `${ms(r.latency_ms.fast.p99)} | ${ms(r.latency_ms.fast.max)} | ${ms(r.latency_ms.slow.p99)} | ` +
-      `${(r.action_ms / 1000).toFixed(1)}${r.action_rc === 0 ? "" : " (failed)"} | ${r.loadavg1_before} |`,
+      `${ms(r.latency_ms.fast.p99)} | ${ms(r.latency_ms.fast.max)} | ${ms(r.latency_ms.fast_http?.p99)} | ` +
+      `${ms(r.latency_ms.slow.p99)} | ${(r.action_ms / 1000).toFixed(1)}${r.action_rc === 0 ? "" : " (failed)"} | ` +
+      `${margins(r)} | ${r.loadavg1_before} |`,
   ),
   "",
-  "Latencies in ms, from the client (DNS lookup included). `load`: 1-minute load average before the step.",
+  "Latencies in ms, from the client (DNS lookup included, except in `w/o DNS`). `stops`: for each stop",
+  "signal (dockerd `kill` event) of the service's containers, the time since the task's address was last",
+  "seen in the client's nft VIP rules (polled every 50 ms, so up to 50 ms too long; shoal only): count:",
+  "shortest–longest. `load`: 1-minute load average before the step.",
   "",
   "## Paths measured",
   "",

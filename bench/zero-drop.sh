@@ -20,7 +20,7 @@ STAMP=${STAMP:-$(date -u +%Y-%m-%dT%H%MZ)}; FAST=${FAST:-6}; SLOW=${SLOW:-2}; PA
 IMG=busybox:local; REAL=unix:///var/run/docker.sock; SUBNET=10.213.61.0/24
 WEB=zdweb$$; CLI=zdclient$$; NET=zdnet$$
 OUT=$HERE/results; WORK=$(mktemp -d /tmp/shoal-zero-drop.XXXXXX); RAW=$WORK/raw.jsonl
-SHOAL_PID=""; SHOAL_DIR=""; SWARM_BY_US=0; DH=""
+SHOAL_PID=""; SHOAL_DIR=""; SHOAL_NODE=""; SWARM_BY_US=0; DH=""
 mkdir -p "$OUT"; : >"$RAW"
 log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 real() { timeout 60 docker -H "$REAL" "$@"; }
@@ -50,7 +50,8 @@ shoal_up() {
   SHOAL_PID=$!
   local i; for i in $(seq 150); do [ -S "$SHOAL_DIR/docker.sock" ] && break; sleep 0.2; done
   DH="unix://$SHOAL_DIR/docker.sock"
-  dk swarm init --advertise-addr 127.0.0.1 --listen-addr "127.0.0.1:$port" >/dev/null
+  dk swarm init --advertise-addr 127.0.0.1 --listen-addr "127.0.0.1:$port" >/dev/null || return 1
+  SHOAL_NODE=$(dk info --format '{{.Swarm.NodeID}}')
 }
 shoal_down() {
   [ -n "$SHOAL_PID" ] || return 0
@@ -62,6 +63,11 @@ shoal_down() {
   wait "$SHOAL_PID" 2>/dev/null; SHOAL_PID=""
   rm -rf "$SHOAL_DIR"; SHOAL_DIR=""
   leftovers
+  # the local bridges of the swarm network: the daemon removes them a moment after the network,
+  # which a daemon stopped at once may not have done
+  local n; n=$(real network ls -q --filter "label=io.shoal.node.id=$SHOAL_NODE")
+  [ -n "$SHOAL_NODE" ] && [ -n "$n" ] && real network rm $n >/dev/null
+  SHOAL_NODE=""
 }
 swarm_up() {
   [ "$(real info --format '{{.Swarm.LocalNodeState}}')" = inactive ] || { log "real dockerd already in swarm mode"; return 1; }
@@ -73,6 +79,10 @@ swarm_down() {
   teardown_services
   real swarm leave --force >/dev/null 2>&1; SWARM_BY_US=0
   leftovers
+  # swarm init made it; swarm leave keeps it
+  [ "$(real network inspect docker_gwbridge --format '{{len .Containers}}' 2>/dev/null)" = 0 ] &&
+    real network rm docker_gwbridge >/dev/null
+  true
 }
 teardown_services() {
   dk service rm "$WEB" "$CLI" >/dev/null 2>&1
@@ -92,13 +102,20 @@ phase() { # system phase docker-args...
   (cd "$REPO" && nsenter --net="/proc/$CPID/ns/net" node --import tsx "$HERE/zero-drop-load.ts" --name "$WEB" \
     --dns "$DNS" --stop-file "$WORK/stop" --out "$WORK/$sys-$name.json" --fast "$FAST" --slow "$SLOW" \
     --pause-ms "$PAUSE_MS") &
-  local lp=$! t0 rc ms load; load=$(cut -d' ' -f1 /proc/loadavg)
+  local lp=$! t0 rc ms load wp=""; load=$(cut -d' ' -f1 /proc/loadavg)
+  echo '{"stops":null}' >"$WORK/$sys-$name-watch.json"
+  if [ "$sys" != swarm ]; then
+    (cd "$REPO" && node --import tsx "$HERE/zero-drop-watch.ts" --pid "$CPID" --service "$WEB" --shoal "$DH" \
+      --stop-file "$WORK/stop" --out "$WORK/$sys-$name-watch.json") &
+    wp=$!
+  fi
   sleep 3
   t0=$(now_ms); T=600 dk "$@" >/dev/null 2>"$WORK/err"; rc=$?; ms=$(($(now_ms) - t0))
   [ $rc -ne 0 ] && log "  $* failed: $(head -c 300 "$WORK/err")"
-  sleep 6; touch "$WORK/stop"; wait "$lp"
+  sleep 6; touch "$WORK/stop"; wait "$lp"; [ -n "$wp" ] && wait "$wp"
   jq -c --arg sys "$sys" --arg phase "$name" --argjson rc "$rc" --argjson ms "$ms" --argjson load "$load" \
-    '{system:$sys, phase:$phase, action_rc:$rc, action_ms:$ms, loadavg1_before:$load} + .' \
+    --slurpfile w "$WORK/$sys-$name-watch.json" \
+    '{system:$sys, phase:$phase, action_rc:$rc, action_ms:$ms, loadavg1_before:$load} + . + {stops:$w[0].stops}' \
     "$WORK/$sys-$name.json" >>"$RAW" || log "  no result from the loader for $name"
   log "  $sys $name: $(tail -1 "$RAW" | jq -r '"\(.sent) requests, \(.failed) failed, fast p99 \(.latency_ms.fast.p99) ms, action \(.action_ms) ms"')"
 }
