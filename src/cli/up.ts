@@ -9,11 +9,13 @@ import { resolve } from "node:path";
 import { failedPrecondition } from "../base/index.ts";
 import {
   DevCluster,
+  ensureHostImages,
   findRecorded,
   httpStatus,
   preflight,
   removeCluster,
   socketLink,
+  TEST_IMAGE,
   type UpRecord,
   unhealthy,
   writeRecord,
@@ -142,6 +144,8 @@ async function nodeLines(cluster: DevCluster): Promise<NodeLine[]> {
 export async function up(req: UpRequest, io: UpIo): Promise<void> {
   const t0 = performance.now();
   preflight();
+  // a missing image is the user's to fix: say so before anything is built
+  await ensureHostImages([TEST_IMAGE, ...req.loadImages]);
   const existing = await reusable(req, io);
   const { cluster, record } = existing ?? (await create(req, newShape(req), io));
   if (existing && req.loadImages.length > 0) {

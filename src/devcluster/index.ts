@@ -13,7 +13,7 @@ export {
   type Timings,
 } from "./cluster.ts";
 export { pingSocket } from "./daemon.ts";
-export { TEST_IMAGE } from "./images.ts";
+export { ensureHostImages, TEST_IMAGE } from "./images.ts";
 export type { PartitionDirection } from "./network.ts";
 export { ClusterNode, type ShoalStartOptions } from "./node.ts";
 export { findRecorded, persistentInstances, type Recorded, removeCluster, unhealthy } from "./persistent.ts";
