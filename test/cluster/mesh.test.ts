@@ -185,6 +185,40 @@ describe("routing mesh across three nodes", () => {
     assert.equal(left.size, 1);
   });
 
+  test("a killed daemon's mesh keeps answering; restarted, it loads its own table and sweeps the old one", async () => {
+    const n3 = cluster.node(3);
+    const meshTables = async () =>
+      [...(await n3.exec(["nft", "list", "tables"])).stdout.matchAll(/^table ip (shoal_mesh_\d+)$/gm)].map(
+        (m) => m[1],
+      );
+    const before = await meshTables();
+    assert.equal(before.length, 1, `tables: ${before.join(", ")}`);
+    await n3.killShoal("SIGKILL");
+    // the kernel keeps forwarding with the dead daemon's table
+    const during = await sample(n3.addr, 8081, 6);
+    assert.deepEqual([during.errors, during.backends.size], [[], 1], show(during));
+    await n3.restartShoal();
+    await waitFor(
+      "node 3 with one new mesh table and only the new daemon's DOCKER-USER rules",
+      async () => {
+        const tables = await meshTables();
+        const rules = (await n3.exec(["iptables", "-S", "DOCKER-USER"])).stdout;
+        const owners = new Set([...rules.matchAll(/shoal-mesh-(\d+)/g)].map((m) => `shoal_mesh_${m[1]}`));
+        if (
+          tables.length !== 1 ||
+          tables[0] === before[0] ||
+          owners.size !== 1 ||
+          !owners.has(tables[0] ?? "")
+        )
+          throw new Error(`tables ${tables.join(", ")}; rules of ${[...owners].join(", ")}`);
+        return true;
+      },
+      60_000,
+    );
+    const after = await sample(n3.addr, 8081, 6);
+    assert.deepEqual([after.errors, after.backends.size], [[], 1], show(after));
+  });
+
   test("the tasks of a killed node leave the set", async () => {
     await ok([
       "service",
