@@ -5,7 +5,7 @@
  */
 import type { Cluster, Node } from "../api/index.ts";
 import type { Clock, Ids } from "../base/index.ts";
-import { notFound, unavailable } from "../base/index.ts";
+import { notFound, ShoalError, unavailable } from "../base/index.ts";
 import {
   isBlacklisted,
   NodeCertSigner,
@@ -74,20 +74,27 @@ export function nodeRegistry(store: Store, clock: Clock): NodeRegistry {
       return role === "manager" || role === "worker" ? role : undefined;
     },
     // The issuer is recorded at once, so the root rotation does not ask the node again before it
-    // reports; the trust root stays what the node last reported.
+    // reports; the trust root stays what the node last reported. Only a missing node fails the
+    // issuance: the node reports its TLSInfo itself anyway (a write lost to an etcd leader change
+    // must not cost a demoted manager its renewal).
     certificateIssued: async (nodeId, certPem) => {
-      await store.update((tx) => {
-        const node = tx.get("nodes", nodeId);
-        if (!node) throw notFound(`node ${nodeId} not found`);
-        const clusterRoot = tx.list("clusters")[0]?.TLSInfo?.TrustRoot ?? "";
-        const root = node.Description?.TLSInfo?.TrustRoot ?? clusterRoot;
-        const issued = nodeTlsInfo(certPem, clusterRoot);
-        tx.update("nodes", {
-          ...node,
-          Description: { ...node.Description, TLSInfo: { ...issued, TrustRoot: root } },
-          Certificate: { State: "issued" },
+      if (!store.view((tx) => tx.get("nodes", nodeId))) throw notFound(`node ${nodeId} not found`);
+      await store
+        .update((tx) => {
+          const node = tx.get("nodes", nodeId);
+          if (!node) throw notFound(`node ${nodeId} not found`);
+          const clusterRoot = tx.list("clusters")[0]?.TLSInfo?.TrustRoot ?? "";
+          const root = node.Description?.TLSInfo?.TrustRoot ?? clusterRoot;
+          const issued = nodeTlsInfo(certPem, clusterRoot);
+          tx.update("nodes", {
+            ...node,
+            Description: { ...node.Description, TLSInfo: { ...issued, TrustRoot: root } },
+            Certificate: { State: "issued" },
+          });
+        })
+        .catch((err: unknown) => {
+          if (ShoalError.is(err, "NotFound")) throw err;
         });
-      });
     },
     reportTlsInfo: async (nodeId, info) => {
       const same = (n: Node | undefined) => {

@@ -9,7 +9,11 @@ const member = (id: string, name: string): EtcdMemberInfo => ({
   name,
   peerUrls: [`https://${name || id}:2380`],
 });
-const node = (id: string, role: "manager" | "worker"): Node => ({ ID: id, Spec: { Role: role } });
+const node = (id: string, role: "manager" | "worker", state: "ready" | "down" = "down"): Node => ({
+  ID: id,
+  Spec: { Role: role },
+  Status: { State: state },
+});
 
 test("a member whose node is no manager and takes no part in the election goes after the grace period", () => {
   const members = [member("1", "a"), member("2", "b"), member("3", "c")];
@@ -39,6 +43,18 @@ test("a manager's member, a live one, or one coming back is never removed", () =
     60_000,
   );
   assert.deepEqual(r, { remove: [], since: new Map() });
+  // b demoted and up (it removes its own member), even once out of the election: kept.
+  assert.deepEqual(
+    abandonedMembers(
+      members,
+      [node("a", "manager"), node("b", "worker", "ready")],
+      new Set(["a"]),
+      since,
+      99_000,
+      60_000,
+    ).remove,
+    [],
+  );
   // b demoted but still taking part in the election (stepping down right now): kept.
   assert.deepEqual(
     abandonedMembers(

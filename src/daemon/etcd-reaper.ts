@@ -3,9 +3,9 @@
  * own member when it is demoted or leaves, but a dead one cannot: after `docker node demote` (and
  * `node rm`) of a manager that is gone for good, or after a join that added a member which never
  * started, the member would stay and count toward etcd's quorum forever (SwarmKit's leader removes
- * raft members the same way on demotion). A member is removed once it has had no manager behind it
- * and taken no part in the election for a grace period (a demoted manager removes its own member
- * within seconds), and only when the quorum allows (SwarmKit's CanRemoveMember).
+ * raft members the same way on demotion). A member is removed once its node has been neither a
+ * manager, nor up, nor part of the election for a grace period (a demoted manager that is up
+ * removes its own member), and only when the quorum allows (SwarmKit's CanRemoveMember).
  */
 import type { Node } from "../api/index.ts";
 import type { Clock, Logger } from "../base/index.ts";
@@ -36,9 +36,11 @@ export function abandonedMembers(
   graceMs: number,
 ): { remove: string[]; since: Map<string, number> } {
   const managers = new Set(nodes.filter((n) => n.Spec?.Role === "manager").map((n) => n.ID));
+  // A node still up removes its own member (a demotion under way), whatever its role says.
+  const up = new Set(nodes.filter((n) => n.Status?.State === "ready").map((n) => n.ID));
   const next = new Map<string, number>();
   for (const m of members) {
-    if (managers.has(m.name) || live.has(m.name)) continue;
+    if (managers.has(m.name) || live.has(m.name) || up.has(m.name)) continue;
     next.set(keyOf(m), since.get(keyOf(m)) ?? now);
   }
   const quorumView = members.map((m) => ({ id: m.id, reachable: live.has(m.name) }));
