@@ -2,7 +2,9 @@
  * Issue: a real multi-node cluster. Three nodes in network namespaces, each with its own dockerd
  * and shoal daemon: one manager, two workers joined with the worker token over the cluster API
  * (mutual TLS). Services spread over all nodes, logs come back from workers, a dead worker is
- * marked down and its tasks are rescheduled, drain moves tasks away.
+ * marked down and its tasks are rescheduled, drain moves tasks away. A worker that comes back
+ * (daemon restarted, partition healed) is Ready again and its stale containers are stopped: the
+ * service runs exactly its replicas.
  */
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
@@ -142,5 +144,87 @@ describe("a manager and two workers", () => {
       90_000,
     );
     assert.ok(ids.length === 3);
+  });
+
+  /** Containers of the service running on each node's dockerd (what really runs, not what is reported). */
+  const containersByNode = async (service: string) =>
+    Promise.all(
+      cluster.nodes.map(async (n) => {
+        const r = await n.dockerdCli([
+          "ps",
+          "-q",
+          "--filter",
+          `label=com.docker.swarm.service.name=${service}`,
+        ]);
+        return r.stdout.split("\n").filter(Boolean);
+      }),
+    );
+  /** Running tasks equal the spec, one per slot, and exactly that many containers run. */
+  const noDuplicates = async (service: string, replicas: number) => {
+    const names = (
+      await ok([
+        "service",
+        "ps",
+        service,
+        "--filter",
+        "desired-state=running",
+        "--format",
+        "{{.Name}} {{.CurrentState}}",
+      ])
+    )
+      .trim()
+      .split("\n")
+      .filter((l) => / Running/.test(l))
+      .map((l) => l.split(" ")[0]);
+    const containers = (await containersByNode(service)).flat();
+    if (names.length !== replicas || new Set(names).size !== replicas || containers.length !== replicas)
+      throw new Error(`running tasks ${names.join(",")}; ${containers.length} containers`);
+    return true;
+  };
+
+  test("the dead worker's daemon comes back: Ready, its old containers stopped, no duplicate tasks", async () => {
+    const before = (await containersByNode("spread"))[1] as string[];
+    assert.ok(before.length > 0, "node 2's dockerd kept the containers of the tasks that moved");
+    await cluster.node(2).restartShoal();
+    await waitFor(
+      "node 2 Ready",
+      async () => /wk-node2 Ready/.test(await ok(["node", "ls", "--format", "{{.Hostname}} {{.Status}}"])),
+      60_000,
+    );
+    await waitFor("6 running tasks and 6 containers of spread", () => noDuplicates("spread", 6), 60_000);
+    const after = (await containersByNode("spread"))[1] as string[];
+    for (const id of before) assert.ok(!after.includes(id), `node 2 still runs its old container ${id}`);
+  });
+
+  test("a partitioned worker goes Down and its tasks move; healed: Ready, old containers stopped, no duplicates", async () => {
+    const spread = await placement("spread");
+    assert.ok(
+      (spread.get("wk-node3") ?? 0) > 0,
+      `node 3 runs no spread task: ${JSON.stringify([...spread])}`,
+    );
+    const before = (await containersByNode("spread"))[2] as string[];
+    await cluster.partition(3);
+    await waitFor(
+      "node 3 Down",
+      async () => /wk-node3 Down/.test(await ok(["node", "ls", "--format", "{{.Hostname}} {{.Status}}"])),
+      60_000,
+    );
+    await waitFor(
+      "6 spread tasks running on nodes 1 and 2",
+      async () => {
+        const byNode = await placement("spread");
+        return !byNode.has("wk-node3") && [...byNode.values()].reduce((a, b) => a + b, 0) === 6;
+      },
+      90_000,
+    );
+    await cluster.heal(3);
+    await waitFor(
+      "node 3 Ready",
+      async () => /wk-node3 Ready/.test(await ok(["node", "ls", "--format", "{{.Hostname}} {{.Status}}"])),
+      60_000,
+    );
+    await waitFor("6 running tasks and 6 containers of spread", () => noDuplicates("spread", 6), 60_000);
+    const after = (await containersByNode("spread"))[2] as string[];
+    for (const id of before) assert.ok(!after.includes(id), `node 3 still runs its old container ${id}`);
   });
 });
