@@ -152,7 +152,14 @@ export async function up(req: UpRequest, io: UpIo): Promise<void> {
     io.out(`Loading ${req.loadImages.join(", ")} into every node ...`);
     await cluster.loadImages(req.loadImages);
   }
-  const url = req.demo ? await deployDemo(cluster, req, io) : undefined;
+  // a demo that does not converge still leaves a usable cluster: print how to reach it, then fail
+  let demoFailure: string | undefined;
+  const url = req.demo
+    ? await deployDemo(cluster, req, io).catch((err: unknown) => {
+        demoFailure = err instanceof Error ? err.message : String(err);
+        return undefined;
+      })
+    : undefined;
   const lines = summaryLines({
     name: req.name,
     nodes: await nodeLines(cluster),
@@ -165,4 +172,9 @@ export async function up(req: UpRequest, io: UpIo): Promise<void> {
   });
   io.out("");
   for (const l of lines) io.out(l);
+  if (demoFailure !== undefined)
+    throw failedPrecondition(
+      `the demo stack did not converge (${demoFailure}); the cluster is up: ` +
+        `docker stack ps ${DEMO_STACK} and docker service logs show why`,
+    );
 }
