@@ -100,6 +100,34 @@ test("a node without heartbeats is marked down after the grace period", async ()
   await dispatcher.stop();
 });
 
+test("the cluster's Dispatcher.HeartbeatPeriod sets the period agents are told and the grace", async () => {
+  const { store, clock, dispatcher } = await setup();
+  const setPeriod = (ns: number) =>
+    store.update((tx) => {
+      const c = tx.list("clusters")[0];
+      if (c) tx.update("clusters", { ...c, Spec: { ...c.Spec, Dispatcher: { HeartbeatPeriod: ns } } });
+      else
+        tx.create("clusters", { ID: "c1", Spec: { Name: "default", Dispatcher: { HeartbeatPeriod: ns } } });
+    });
+  await setPeriod(1_000_000_000);
+  const session = await dispatcher.openSession("n1", { Hostname: "h1" });
+  assert.equal(session.info.heartbeatPeriodMs, 1000);
+  assert.equal(await session.heartbeat(), 1000);
+  clock.advance(2999);
+  await flushMicrotasks();
+  assert.equal(store.view((tx) => tx.get("nodes", "n1"))?.Status?.State, "ready");
+  // A change reaches the agent with its next heartbeat.
+  await setPeriod(2_000_000_000);
+  assert.equal(await session.heartbeat(), 2000);
+  clock.advance(5999);
+  await flushMicrotasks();
+  assert.equal(store.view((tx) => tx.get("nodes", "n1"))?.Status?.State, "ready");
+  clock.advance(1);
+  await flushMicrotasks();
+  assert.equal(store.view((tx) => tx.get("nodes", "n1"))?.Status?.State, "down");
+  await dispatcher.stop();
+});
+
 test("an unknown node cannot open a session", async () => {
   const { dispatcher } = await setup();
   await assert.rejects(dispatcher.openSession("nope", {}), /node nope not found/);

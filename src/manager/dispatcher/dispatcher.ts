@@ -15,7 +15,10 @@ import { applyStatus } from "./assignments.ts";
 import { AgentSession } from "./session.ts";
 
 export interface DispatcherConfig {
-  /** Swarm's DefaultHeartBeatPeriod: 5 s (the cluster spec's Dispatcher.HeartbeatPeriod). */
+  /**
+   * Swarm's DefaultHeartBeatPeriod: 5 s. The cluster spec's Dispatcher.HeartbeatPeriod
+   * (`docker swarm update --dispatcher-heartbeat`), when set, takes its place.
+   */
   heartbeatPeriodMs: number;
   /** A node is down after this many periods without a heartbeat (defaultGracePeriodMultiplier). */
   graceMultiplier: number;
@@ -68,16 +71,11 @@ export class Dispatcher implements DispatcherConnector {
       });
     });
     const sessionId = ids.newId();
-    const session = new AgentSession(
-      { sessionId, heartbeatPeriodMs: this.config.heartbeatPeriodMs },
-      nodeId,
-      store,
-      {
-        heartbeat: (n, s) => this.beat(n, s),
-        report: (n, reports) => this.report(n, reports),
-        closed: (n, s) => this.abandoned(n, s),
-      },
-    );
+    const session = new AgentSession({ sessionId, heartbeatPeriodMs: this.periodMs() }, nodeId, store, {
+      heartbeat: (n, s) => this.beat(n, s),
+      report: (n, reports) => this.report(n, reports),
+      closed: (n, s) => this.abandoned(n, s),
+    });
     this.sessions.add(session);
     session.signal.addEventListener("abort", () => this.sessions.delete(session), { once: true });
     this.arm(nodeId, sessionId, false);
@@ -116,12 +114,24 @@ export class Dispatcher implements DispatcherConnector {
     this.live.delete(nodeId);
   }
 
+  /**
+   * Every heartbeat answers the current period, so a `swarm update --dispatcher-heartbeat` reaches
+   * each agent at its next beat (as in SwarmKit), and the grace is counted from the new period.
+   */
   private arm(nodeId: string, sessionId: string, beaten: boolean): number {
     this.live.get(nodeId)?.expiry.cancel();
-    const ttl = this.config.heartbeatPeriodMs * this.config.graceMultiplier;
+    const period = this.periodMs();
+    const ttl = period * this.config.graceMultiplier;
     const expiry = this.deps.clock.setTimer(ttl, () => void this.markDown(nodeId, sessionId));
     this.live.set(nodeId, { sessionId, expiry, beaten });
-    return this.config.heartbeatPeriodMs;
+    return period;
+  }
+
+  private periodMs(): number {
+    const ns = this.deps.store.view((tx) => tx.list("clusters")[0]?.Spec?.Dispatcher?.HeartbeatPeriod);
+    return typeof ns === "number" && ns > 0
+      ? Math.max(1, Math.round(ns / 1e6))
+      : this.config.heartbeatPeriodMs;
   }
 
   /** Called by the expiry timer; failures are logged here, nothing else awaits it. */
