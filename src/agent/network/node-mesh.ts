@@ -74,7 +74,13 @@ export class NodeMesh {
         () => true,
         () => false,
       );
-      if (!present) await this.opts.run([...IPTABLES, "-I", "DOCKER-USER", ...rule]);
+      // no DOCKER-USER chain (dockerd with --iptables=false): dockerd filters nothing either
+      if (!present)
+        await this.opts
+          .run([...IPTABLES, "-I", "DOCKER-USER", ...rule])
+          .catch((err: unknown) =>
+            this.opts.logger.warn({ err }, "adding the mesh's DOCKER-USER rule failed"),
+          );
     }
   }
 
