@@ -7,7 +7,9 @@
  *
  * usage: node --import tsx zero-drop-load.ts --name web --dns 10.213.61.1 --stop-file /tmp/x/stop
  *          --out result.json [--fast 6] [--slow 2] [--pause-ms 25] [--timeout-ms 5000]
- *          [--max-requests 200000] [--max-seconds 900]
+ *          [--max-requests 200000] [--max-seconds 900] [--addr A --port P]
+ * With `--addr` (and `--port`) no name is resolved: every request goes to A:P, e.g. a port the
+ * routing mesh publishes, from the host itself.
  * Fast workers fetch `/` (a static file), slow ones `/cgi-bin/slow` (about 1 s on the server).
  * It stops when the stop file appears (or at a bound), then writes one JSON summary.
  */
@@ -21,6 +23,8 @@ const { values: opt } = parseArgs({
   options: {
     name: { type: "string" },
     dns: { type: "string" },
+    addr: { type: "string" },
+    port: { type: "string", default: "80" },
     "stop-file": { type: "string" },
     out: { type: "string" },
     fast: { type: "string", default: "6" },
@@ -31,9 +35,10 @@ const { values: opt } = parseArgs({
     "max-seconds": { type: "string", default: "900" },
   },
 });
-for (const k of ["name", "dns", "stop-file", "out"] as const) {
+for (const k of ["name", "stop-file", "out"] as const) {
   if (!opt[k]) throw new Error(`--${k} is required`);
 }
+if (!opt.dns && !opt.addr) throw new Error("--dns or --addr is required");
 const name = opt.name as string;
 const stopFile = opt["stop-file"] as string;
 const timeoutMs = Number(opt["timeout-ms"]);
@@ -41,7 +46,8 @@ const maxRequests = Number(opt["max-requests"]);
 const deadline = Date.now() + Number(opt["max-seconds"]) * 1000;
 // glibc's defaults (`timeout:5 attempts:2`), what a libc client in the container would do
 const resolver = new Resolver({ timeout: 5000, tries: 2 });
-resolver.setServers([opt.dns as string]);
+if (opt.dns) resolver.setServers([opt.dns]);
+const lookup = async (): Promise<string> => opt.addr ?? (await resolver.resolve4(name))[0] ?? "";
 
 interface Failure {
   /** ms since the start */
@@ -62,7 +68,7 @@ function get(addr: string, path: string): Promise<string> {
       // busybox httpd passes the CGI's bare-LF headers through, which Node's strict parser refuses
       {
         host: addr,
-        port: 80,
+        port: Number(opt.port),
         path,
         agent: false,
         headers: { Host: name },
@@ -96,7 +102,7 @@ async function worker(kind: "fast" | "slow"): Promise<void> {
     const t0 = performance.now();
     let addr = "";
     try {
-      addr = (await resolver.resolve4(name))[0] ?? "";
+      addr = await lookup();
       if (!addr) throw new Error("no address");
       const t1 = performance.now();
       const body = await get(addr, path);

@@ -13,6 +13,7 @@ interface Lat {
 interface Row {
   system: string;
   phase: string;
+  path?: string;
   action_rc: number;
   action_ms: number;
   loadavg1_before: number;
@@ -33,11 +34,16 @@ const rows = readFileSync(rawPath, "utf8")
   .filter(Boolean)
   .map((l) => JSON.parse(l) as Row);
 
+const SYSTEMS: Record<string, string> = {
+  shoal: "shoal with the default drain period (3 s)",
+  "shoal-nodrain": "shoal with `io.shoal.drain-period=0s` (the drain turned off: the control)",
+  swarm: "Docker Swarm (its fixed 2 s delay after leaving the load balancing)",
+};
 const PATHS: Record<string, string> = {
-  shoal: "shoal, service VIP (nft DNAT in the client's netns), default drain period (3 s)",
-  "shoal-nodrain": "shoal, service VIP, `io.shoal.drain-period=0s` (the drain turned off: the control)",
-  swarm:
-    "Docker Swarm, `--endpoint-mode dnsrr` through Docker's embedded DNS (no IPVS on this kernel: no VIP)",
+  vip: "the service VIP from the client container (shoal: nft DNAT in the client's netns)",
+  mesh: "the routing mesh: a published port, from the host to 127.0.0.1 (3 fast, 1 slow worker)",
+  dnsrr:
+    "`--endpoint-mode dnsrr` through Docker's embedded DNS (Swarm's VIP and mesh need IPVS, which this kernel lacks)",
 };
 const ms = (x: number | null | undefined) => (x === null || x === undefined ? "-" : x.toFixed(1));
 /** Shortest and longest time between leaving the client's rules and the stop signal, in s. */
@@ -57,11 +63,11 @@ const lines = [
   "a new connection, 5 s timeout. The backend exits at once on SIGTERM, cutting requests in flight.",
   "Each step: load for 3 s, the command (timed), 6 s more, stop.",
   "",
-  "| system | step | requests | failed | fast p50 | fast p99 | fast max | fast p99 w/o DNS | slow p99 | command s | stops: out of rules before the signal, s | load |",
-  "| --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |",
+  "| system | step | path | requests | failed | fast p50 | fast p99 | fast max | fast p99 w/o DNS | slow p99 | command s | stops: out of rules before the signal, s | load |",
+  "| --- | --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |",
   ...rows.map(
     (r) =>
-      `| ${r.system} | ${r.phase} | ${r.sent} | ${r.failed} | ${ms(r.latency_ms.fast.p50)} | ` +
+      `| ${r.system} | ${r.phase} | ${r.path ?? "vip"} | ${r.sent} | ${r.failed} | ${ms(r.latency_ms.fast.p50)} | ` +
       `${ms(r.latency_ms.fast.p99)} | ${ms(r.latency_ms.fast.max)} | ${ms(r.latency_ms.fast_http?.p99)} | ` +
       `${ms(r.latency_ms.slow.p99)} | ${(r.action_ms / 1000).toFixed(1)}${r.action_rc === 0 ? "" : " (failed)"} | ` +
       `${margins(r)} | ${r.loadavg1_before} |`,
@@ -74,14 +80,15 @@ const lines = [
   "",
   "## Paths measured",
   "",
-  ...[...new Set(rows.map((r) => r.system))].map((s) => `- **${s}**: ${PATHS[s] ?? s}`),
+  ...[...new Set(rows.map((r) => r.system))].map((s) => `- **${s}**: ${SYSTEMS[s] ?? s}`),
+  ...[...new Set(rows.map((r) => r.path ?? "vip"))].map((p) => `- **${p}**: ${PATHS[p] ?? p}`),
   "",
   "## Failures",
   "",
   ...rows
     .filter((r) => r.failed > 0)
     .flatMap((r) => [
-      `- ${r.system} ${r.phase}: ${Object.entries(r.failure_kinds)
+      `- ${r.system} ${r.phase} (${r.path ?? "vip"}): ${Object.entries(r.failure_kinds)
         .map(([k, n]) => `${n} × ${k}`)
         .join("; ")}`,
     ]),

@@ -8,16 +8,20 @@
 # env:   SYSTEMS="shoal shoal-nodrain swarm"   shoal-nodrain: shoal with io.shoal.drain-period=0s
 #        SHOAL_SOURCE=head (a clean git archive of HEAD) | worktree      STAMP (default UTC date-time)
 #        FAST=6 SLOW=2 PAUSE_MS=25   load: workers on a static file / on a 1 s CGI, pause of fast workers
-# Swarm: its VIPs and routing mesh need IPVS, which this kernel lacks, so Swarm's service uses
-# `--endpoint-mode dnsrr` and the client resolves the name through Docker's embedded DNS on every
-# request (Swarm removes a going task from DNS as from IPVS, then waits 2 s). shoal uses its VIP.
+# Paths: shoal's VIP from the client container, and (MESH=1, the default) at the same time the
+# routing mesh: the service publishes a port and a second, smaller load (3 fast, 1 slow) goes to
+# 127.0.0.1:PORT from the host. Swarm: its VIPs and routing mesh need IPVS, which this kernel lacks,
+# so its service uses `--endpoint-mode dnsrr` and the client resolves the name through Docker's
+# embedded DNS on every request (Swarm removes a going task from DNS as from IPVS, then waits 2 s).
 # One system at a time on the local dockerd; the machine is left as found (not in swarm mode, no
 # shoal daemon, no container of the bench). Traffic stays in the containers and bridges of this host.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd); REPO=$(cd "$HERE/.." && pwd)
 SYSTEMS=${SYSTEMS:-shoal shoal-nodrain swarm}; SHOAL_SOURCE=${SHOAL_SOURCE:-head}
-STAMP=${STAMP:-$(date -u +%Y-%m-%dT%H%MZ)}; FAST=${FAST:-6}; SLOW=${SLOW:-2}; PAUSE_MS=${PAUSE_MS:-25}
+STAMP=${STAMP:-$(date -u +%Y-%m-%dT%H%MZ)}; FAST=${FAST:-6}; SLOW=${SLOW:-2}; PAUSE_MS=${PAUSE_MS:-25}; MESH=${MESH:-1}
 IMG=busybox:local; REAL=unix:///var/run/docker.sock; SUBNET=10.213.61.0/24
+# shoal's ingress network: a pool of its own, so no other cluster's ingress on this dockerd overlaps it
+INGRESS_POOL=10.213.62.0/24; MESH_PORT=""
 WEB=zdweb$$; CLI=zdclient$$; NET=zdnet$$
 OUT=$HERE/results; WORK=$(mktemp -d /tmp/shoal-zero-drop.XXXXXX); RAW=$WORK/raw.jsonl
 SHOAL_PID=""; SHOAL_DIR=""; SHOAL_NODE=""; SWARM_BY_US=0; DH=""
@@ -50,7 +54,8 @@ shoal_up() {
   SHOAL_PID=$!
   local i; for i in $(seq 150); do [ -S "$SHOAL_DIR/docker.sock" ] && break; sleep 0.2; done
   DH="unix://$SHOAL_DIR/docker.sock"
-  dk swarm init --advertise-addr 127.0.0.1 --listen-addr "127.0.0.1:$port" >/dev/null || return 1
+  dk swarm init --advertise-addr 127.0.0.1 --listen-addr "127.0.0.1:$port" \
+    --default-addr-pool "$INGRESS_POOL" >/dev/null || return 1
   SHOAL_NODE=$(dk info --format '{{.Swarm.NodeID}}')
 }
 shoal_down() {
@@ -102,7 +107,12 @@ phase() { # system phase docker-args...
   (cd "$REPO" && nsenter --net="/proc/$CPID/ns/net" node --import tsx "$HERE/zero-drop-load.ts" --name "$WEB" \
     --dns "$DNS" --stop-file "$WORK/stop" --out "$WORK/$sys-$name.json" --fast "$FAST" --slow "$SLOW" \
     --pause-ms "$PAUSE_MS") &
-  local lp=$! t0 rc ms load wp=""; load=$(cut -d' ' -f1 /proc/loadavg)
+  local lp=$! t0 rc ms load wp="" mp=""; load=$(cut -d' ' -f1 /proc/loadavg)
+  if [ -n "$MESH_PORT" ]; then
+    (cd "$REPO" && node --import tsx "$HERE/zero-drop-load.ts" --name "$WEB" --addr 127.0.0.1 --port "$MESH_PORT" \
+      --stop-file "$WORK/stop" --out "$WORK/$sys-$name-mesh.json" --fast 3 --slow 1 --pause-ms "$PAUSE_MS") &
+    mp=$!
+  fi
   echo '{"stops":null}' >"$WORK/$sys-$name-watch.json"
   if [ "$sys" != swarm ]; then
     (cd "$REPO" && node --import tsx "$HERE/zero-drop-watch.ts" --pid "$CPID" --service "$WEB" --shoal "$DH" \
@@ -112,18 +122,26 @@ phase() { # system phase docker-args...
   sleep 3
   t0=$(now_ms); T=600 dk "$@" >/dev/null 2>"$WORK/err"; rc=$?; ms=$(($(now_ms) - t0))
   [ $rc -ne 0 ] && log "  $* failed: $(head -c 300 "$WORK/err")"
-  sleep 6; touch "$WORK/stop"; wait "$lp"; [ -n "$wp" ] && wait "$wp"
-  jq -c --arg sys "$sys" --arg phase "$name" --argjson rc "$rc" --argjson ms "$ms" --argjson load "$load" \
-    --slurpfile w "$WORK/$sys-$name-watch.json" \
-    '{system:$sys, phase:$phase, action_rc:$rc, action_ms:$ms, loadavg1_before:$load} + . + {stops:$w[0].stops}' \
-    "$WORK/$sys-$name.json" >>"$RAW" || log "  no result from the loader for $name"
-  log "  $sys $name: $(tail -1 "$RAW" | jq -r '"\(.sent) requests, \(.failed) failed, fast p99 \(.latency_ms.fast.p99) ms, action \(.action_ms) ms"')"
+  sleep 6; touch "$WORK/stop"; wait "$lp"; [ -n "$wp" ] && wait "$wp"; [ -n "$mp" ] && wait "$mp"
+  local path=vip; [ "$sys" = swarm ] && path=dnsrr
+  row "$sys" "$name" "$path" "$rc" "$ms" "$load" "$WORK/$sys-$name.json" "$WORK/$sys-$name-watch.json"
+  [ -n "$mp" ] && row "$sys" "$name" mesh "$rc" "$ms" "$load" "$WORK/$sys-$name-mesh.json" /dev/null
+}
+row() { # system phase path rc ms load loader-json watch-json
+  local w=$8; [ -s "$w" ] || { w=$WORK/nostops.json; echo '{"stops":null}' >"$w"; }
+  jq -c --arg sys "$1" --arg phase "$2" --arg path "$3" --argjson rc "$4" --argjson ms "$5" --argjson load "$6" \
+    --slurpfile w "$w" \
+    '{system:$sys, phase:$phase, path:$path, action_rc:$rc, action_ms:$ms, loadavg1_before:$load} + . + {stops:$w[0].stops}' \
+    "$7" >>"$RAW" || { log "  no result from the $3 loader for $2"; return; }
+  log "  $1 $2 ($3): $(tail -1 "$RAW" | jq -r '"\(.sent) requests, \(.failed) failed, fast p99 \(.latency_ms.fast.p99) ms, action \(.action_ms) ms"')"
 }
 
 series() { # system
   local sys=$1 extra=()
   [ "$sys" = swarm ] && extra=(--endpoint-mode dnsrr)
   [ "$sys" = shoal-nodrain ] && extra=(--label io.shoal.drain-period=0s)
+  MESH_PORT=""
+  if [ "$sys" != swarm ] && [ "$MESH" = 1 ]; then MESH_PORT=$(free_port); extra+=(--publish "$MESH_PORT:80"); fi
   dk network create -d overlay --attachable --subnet "$SUBNET" "$NET" >/dev/null || return 1
   dk service create -d -q --name "$WEB" --network "$NET" --replicas 4 "${extra[@]}" \
     --health-cmd 'timeout 2 wget -qO- http://127.0.0.1/ >/dev/null' --health-interval 500ms --health-retries 10 \
@@ -135,6 +153,7 @@ series() { # system
   CPID=$(real inspect -f '{{.State.Pid}}' "$c")
   if [ "$sys" = swarm ]; then DNS=127.0.0.11; else DNS=$(real exec "$c" awk '/^nameserver/ {print $2; exit}' /etc/resolv.conf); fi
   wait_for "the service answering" 60 real exec "$c" sh -c "timeout 3 wget -qO- http://$WEB/ >/dev/null" || return 1
+  [ -z "$MESH_PORT" ] || wait_for "the mesh answering" 60 curl -sf -m 3 -o /dev/null "http://127.0.0.1:$MESH_PORT/" || return 1
   phase "$sys" stop-first service update --force "$WEB"
   phase "$sys" start-first service update --force --update-order start-first "$WEB"
   phase "$sys" scale-down service scale "$WEB=2"
