@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as dnsPacket from "dns-packet";
 import type { NetworkPeers } from "../../api/index.ts";
-import { lookup } from "./dns-answer.ts";
+import { lookup, rotate } from "./dns-answer.ts";
 import { answerPacket, hostNameservers } from "./dns-server.ts";
 
 const peers: NetworkPeers = {
@@ -68,4 +68,17 @@ test("hostNameservers reads resolv.conf", () => {
     "10.255.255.53",
     "1.1.1.1",
   ]);
+});
+
+test("rotate: each turn starts one address later, so clients taking the first spread over all", () => {
+  const a = ["10.0.1.3", "10.0.1.4", "10.0.1.7"];
+  assert.deepEqual(rotate(a, 0), a);
+  assert.deepEqual(rotate(a, 1), ["10.0.1.4", "10.0.1.7", "10.0.1.3"]);
+  assert.deepEqual(rotate(a, 5), ["10.0.1.7", "10.0.1.3", "10.0.1.4"]);
+  assert.deepEqual(
+    [0, 1, 2].map((t) => rotate(a, t)[0]),
+    a,
+  );
+  assert.deepEqual(rotate(["10.0.1.2"], 7), ["10.0.1.2"]);
+  assert.deepEqual(rotate([], 3), []);
 });

@@ -51,3 +51,14 @@ export function lookup(
   const vips = service.VirtualIPs.filter((v) => networks.has(v.NetworkID)).map((v) => ip(v.Addr));
   return { kind: "answer", addresses: vips.filter((a) => !a.includes(":")) };
 }
+
+/**
+ * The addresses starting at the `turn`-th (mod their count): successive answers for a dnsrr service
+ * or `tasks.<service>` start with a different task, since clients connect to the first address.
+ * Swarm shuffles these answers at random; a rotation spreads at least as evenly.
+ */
+export function rotate(addresses: readonly string[], turn: number): string[] {
+  if (addresses.length < 2) return [...addresses];
+  const k = turn % addresses.length;
+  return [...addresses.slice(k), ...addresses.slice(0, k)];
+}

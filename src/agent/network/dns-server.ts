@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import * as dnsPacket from "dns-packet";
 import type { NetworkPeers } from "../../api/index.ts";
 import type { Logger } from "../../base/index.ts";
-import { type DnsLookup, lookup } from "./dns-answer.ts";
+import { type DnsLookup, lookup, rotate } from "./dns-answer.ts";
 
 const TTL_SECONDS = 0;
 const FORWARD_TIMEOUT_MS = 3000;
@@ -65,6 +65,8 @@ export function answerPacket(query: dnsPacket.DecodedPacket, result: DnsLookup &
 export class DnsServer {
   private readonly sockets = new Map<string, Socket>();
   private readonly upstream: string[];
+  /** Counts multi-address answers, for the round robin over them. */
+  private turn = 0;
 
   constructor(
     private readonly ctx: DnsContext,
@@ -124,11 +126,17 @@ export class DnsServer {
       ? lookup(this.ctx.peers(), this.ctx.networksOf(rinfo.address, address), q.name, q.type)
       : { kind: "forward" };
     try {
-      const reply = result.kind === "answer" ? answerPacket(query, result) : await this.forward(msg);
+      const reply =
+        result.kind === "answer" ? answerPacket(query, this.roundRobin(result)) : await this.forward(msg);
       if (reply) socket.send(reply, rinfo.port, rinfo.address);
     } catch (err) {
       this.logger.debug({ err, name: q?.name }, "dns reply failed");
     }
+  }
+
+  private roundRobin(result: DnsLookup & { kind: "answer" }): DnsLookup & { kind: "answer" } {
+    if (result.addresses.length < 2) return result;
+    return { kind: "answer", addresses: rotate(result.addresses, this.turn++) };
   }
 
   /** Relays a query to the first host resolver that answers. */
