@@ -4,7 +4,8 @@
  * its service's endpoint, and moves to pending, ready for the scheduler. It waits while its service
  * or one of its networks is not allocated. A task that will never run (desired shutdown or remove)
  * is left for the reaper; job tasks (desired complete) and held restarts (desired ready) are
- * allocated like any other.
+ * allocated like any other. A task that cannot get its addresses stays new, as in Swarm, but
+ * shows why in `Status.Err` (Swarm only logs it), until a later pass allocates it.
  */
 import type { NetworkedTask, Service, SwarmNetworkAttachment, SwarmNetworkObject } from "../../api/index.ts";
 import { TaskStates } from "../../api/index.ts";
@@ -79,7 +80,7 @@ export function allocateTask(
     const addr = why ? undefined : (had ?? state.allocateAddress(w.networkId, owner));
     if (!network || why || !addr) {
       for (const [net, a] of taken) state.releaseAddress(net, a, owner);
-      return why ?? `could not find an available IP on network ${w.networkId}`;
+      return why ?? `could not find an available IP on network ${network?.Spec.Name || w.networkId}`;
     }
     if (!had) {
       taken.push([w.networkId, addr]);
@@ -92,9 +93,10 @@ export function allocateTask(
       ...(w.driverOpts ? { DriverAttachmentOpts: w.driverOpts } : {}),
     });
   }
+  const { Err: _waited, ...status } = t.Status ?? {};
   const task: NetworkedTask = {
     ...t,
-    Status: { ...t.Status, State: "pending", Message: MSG_PENDING, Timestamp: ctx.now },
+    Status: { ...status, State: "pending", Message: MSG_PENDING, Timestamp: ctx.now },
   };
   if (attachments.length > 0) task.NetworksAttachments = attachments;
   const endpoint = t.ServiceID ? ctx.endpoints.get(t.ServiceID) : undefined;

@@ -6,8 +6,9 @@
  * from a fresh snapshot. Published ports are guarded by the ingress network, subnets and VNIs by
  * every network. Other fields are merged into the current objects (the allocator owns
  * `Endpoint`, `NetworksAttachments`, `Node.Attachments` and a new task's move to pending), so
- * heartbeats and status updates never make a pass fail. Plans too big for one transaction are
- * written in chunks, each carrying the guards again.
+ * heartbeats and status updates never make a pass fail. A waiting task's `Status.Err` is written
+ * only while it is still new. Plans too big for one transaction are written in chunks, each
+ * carrying the guards again.
  */
 import type { NetworkedNode, NetworkedTask, SwarmService, Task } from "../../api/index.ts";
 import { SequenceConflictError } from "../../base/index.ts";
@@ -84,10 +85,18 @@ function objectWrites(snap: AllocSnapshot, plan: PassPlan): Array<(tx: WriteTx) 
     units.push((tx) => {
       const cur = tx.get("tasks", id) as NetworkedTask | undefined;
       if (!cur || cur.Status?.State !== "new") return;
-      const next: NetworkedTask = { ...cur, Status: { ...cur.Status, ...task.Status } };
+      const { Err: _waited, ...status } = { ...cur.Status, ...task.Status };
+      const next: NetworkedTask = { ...cur, Status: status };
       if (task.NetworksAttachments) next.NetworksAttachments = task.NetworksAttachments;
       if (task.Endpoint) next.Endpoint = task.Endpoint;
       tx.update("tasks", next as unknown as Task);
+    });
+  }
+  for (const [id, err] of plan.taskErrors) {
+    units.push((tx) => {
+      const cur = tx.get("tasks", id);
+      if (cur?.Status?.State !== "new" || cur.Status.Err === err) return;
+      tx.update("tasks", { ...cur, Status: { ...cur.Status, Err: err } });
     });
   }
   for (const [id, attachments] of plan.nodes) {

@@ -177,10 +177,48 @@ describe("allocator loop over the memory store", () => {
     await step();
     assert.equal(store.view((tx) => tx.get("services", "b"))?.Endpoint, undefined);
     assert.equal(task("tb")?.Status?.State, "new");
+    assert.equal(task("tb")?.Status?.Err, "service b: port '9000' is already in use by service a");
     await store.update((tx) => tx.delete("services", "a"));
     await step();
     assert.deepEqual(store.view((tx) => tx.get("services", "b"))?.Endpoint?.Ports?.[0]?.PublishedPort, 9000);
     assert.equal(task("tb")?.Status?.State, "pending");
+    assert.equal(task("tb")?.Status?.Err, undefined);
+  });
+
+  test("a full subnet: tasks wait in new with the reason, hold nothing, and get the addresses freed later", async () => {
+    // a /29: .2 to .6 for the VIP, tasks and the node (.1 is the gateway)
+    const tiny = makeNetwork("tiny-id", {
+      Name: "tiny",
+      IPAMOptions: { Configs: [{ Subnet: "10.9.0.0/29" }] },
+    });
+    const svc = makeNetService("s", { networks: ["tiny-id"] });
+    await store.update((tx) => {
+      tx.create("networks", tiny);
+      tx.create("services", svc);
+      for (const id of ["t1", "t2", "t3", "t4", "t5", "t6"]) tx.create("tasks", makeNewTask(id, svc) as Task);
+    });
+    await step();
+    const ids = ["t1", "t2", "t3", "t4", "t5", "t6"];
+    const states = ids.map((id) => task(id)?.Status?.State);
+    assert.deepEqual(states, ["pending", "pending", "pending", "pending", "new", "new"]);
+    for (const id of ["t5", "t6"]) {
+      assert.equal(task(id)?.Status?.Err, "could not find an available IP on network tiny");
+      assert.equal(task(id)?.NetworksAttachments, undefined);
+    }
+    // a second pass over the same state writes nothing more
+    assert.equal(await allocatorStep(deps(), memory), 0);
+    // t1 stops: its address goes to t5; t6 keeps waiting
+    await store.update((tx) =>
+      tx.update("tasks", { ...(tx.get("tasks", "t1") as Task), Status: { State: "shutdown" } }),
+    );
+    await step();
+    assert.equal(task("t5")?.Status?.State, "pending");
+    assert.equal(task("t5")?.Status?.Err, undefined);
+    assert.deepEqual(
+      task("t5")?.NetworksAttachments?.[0]?.Addresses,
+      task("t1")?.NetworksAttachments?.[0]?.Addresses,
+    );
+    assert.equal(task("t6")?.Status?.State, "new");
   });
 
   test("a pending-delete network is deleted once no live task holds an address in it", async () => {

@@ -20,6 +20,8 @@ export interface PassPlan {
   deleteNetworks: string[];
   services: Map<string, Endpoint>;
   tasks: Map<string, NetworkedTask>;
+  /** New tasks that still wait, with the reason to show in their `Status.Err` (changed ones only). */
+  taskErrors: Map<string, string>;
   nodes: Map<string, SwarmNetworkAttachment[]>;
   /** Networks in which something was handed out: their guard is bumped in the same commit. */
   guards: Set<string>;
@@ -33,6 +35,7 @@ export function planPass(snap: AllocSnapshot, state: AllocatorState, now: string
     deleteNetworks: [],
     services: new Map(),
     tasks: new Map(),
+    taskErrors: new Map(),
     nodes: new Map(),
     guards: new Set(),
     problems: [],
@@ -43,10 +46,12 @@ export function planPass(snap: AllocSnapshot, state: AllocatorState, now: string
   );
   const endpoints = new Map<string, Endpoint>();
   const services = new Map<string, Service>();
+  const serviceWaits = new Map<string, string>();
   for (const s of snap.services) {
     const r = allocateEndpoint(state, s, ingress);
     if (typeof r === "string") {
       plan.problems.push(`service ${s.ID}: ${r}`);
+      serviceWaits.set(s.ID, `service ${s.Spec?.Name || s.ID}: ${r}`);
       continue;
     }
     services.set(s.ID, s);
@@ -60,6 +65,9 @@ export function planPass(snap: AllocSnapshot, state: AllocatorState, now: string
     const r = allocateTask(state, t, { services, endpoints, networks, ingress, now });
     if (typeof r === "string") {
       plan.problems.push(`task ${t.ID}: ${r}`);
+      // the service's own reason says more than "service not allocated yet"
+      const why = (t.ServiceID && serviceWaits.get(t.ServiceID)) || r;
+      if ((t.Status?.Err ?? "") !== why) plan.taskErrors.set(t.ID, why);
       continue;
     }
     plan.tasks.set(t.ID, r.task);
