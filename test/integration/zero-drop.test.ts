@@ -14,72 +14,22 @@
  * bridges.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
+import { backendScript, RequestLoops } from "../helpers/load.ts";
 import { docker, ShoalDaemon, waitFor } from "../helpers/shoal.ts";
 
 const REPO = new URL("../..", import.meta.url).pathname;
 // an unusual subnet, so that other clusters on this dockerd do not overlap it
 const SUBNET = "10.213.41.0/24";
-const SLOW_CGI = '#!/bin/sh\\nsleep 1.5\\necho "Content-Type: text/plain"\\necho\\necho slow\\n';
-const BACKEND = [
-  "mkdir -p /www/cgi-bin && echo ok > /www/index.html",
-  `printf '${SLOW_CGI}' > /www/cgi-bin/slow && chmod +x /www/cgi-bin/slow`,
-  "trap 'exit 0' TERM",
-  "sleep 2",
-  "httpd -f -p 80 -h /www & wait",
-].join("; ");
-/** Requests per loop at most: the loops stop on a flag file long before (bounded anyway). */
-const MAX_PER_LOOP = 3000;
 
 const dockerd = (args: string[]): string =>
   execFileSync("/usr/bin/docker", ["-H", "unix:///var/run/docker.sock", ...args], { encoding: "utf8" });
 
-/** One request loop: `ok` or `FAIL <why>` per request, to `path` on the service VIP name. */
-const loop = (path: string): string =>
-  `i=0; while [ $i -lt ${MAX_PER_LOOP} ] && [ ! -e /tmp/stop ]; do i=$((i+1)); ` +
-  `if out=$(timeout 5 wget -qO- http://web${path} 2>&1); then echo "ok $out"; ` +
-  `else echo "FAIL rc=$? $(date +%T) $out"; fi; done`;
-
-interface LoadResult {
-  sent: number;
-  failed: string[];
-}
-
-/** Four loops in the client container (two on the slow CGI, two on a static file) until stopped. */
-class Load {
-  private child: ChildProcess | undefined;
-  private out = "";
-
-  constructor(private readonly container: string) {}
-
-  start(): void {
-    const script = `rm -f /tmp/stop; (${loop("/cgi-bin/slow")}) & (${loop("/cgi-bin/slow")}) & (${loop("/")}) & (${loop("/")}) & wait`;
-    this.out = "";
-    this.child = spawn("/usr/bin/docker", ["exec", this.container, "sh", "-c", script]);
-    this.child.stdout?.on("data", (d: Buffer) => {
-      this.out += d.toString();
-    });
-  }
-
-  async stop(): Promise<LoadResult> {
-    const child = this.child;
-    assert.ok(child, "load not started");
-    const ended = new Promise<void>((done) => child.once("close", () => done()));
-    execFileSync("/usr/bin/docker", ["exec", this.container, "touch", "/tmp/stop"]);
-    // each loop finishes its request in flight (at most the 5 s wget timeout)
-    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-    await ended;
-    clearTimeout(timer);
-    const lines = this.out.split("\n").filter(Boolean);
-    return { sent: lines.length, failed: lines.filter((l) => !/^ok (ok|slow)$/.test(l)) };
-  }
-}
-
 describe("zero failed requests during update, start-first update and scale-down", () => {
   const daemon = new ShoalDaemon();
   let nodeId = "";
-  let load: Load | undefined;
+  let load: RequestLoops | undefined;
   const ok = async (args: string[], timeoutMs = 120_000) => {
     const res = await docker(daemon.socket, args, { timeoutMs });
     assert.equal(res.code, 0, `docker ${args.join(" ")}: ${res.stderr}`);
@@ -153,7 +103,7 @@ describe("zero failed requests during update, start-first update and scale-down"
       "busybox:local",
       "sh",
       "-c",
-      BACKEND,
+      backendScript(1.5),
     ]);
     await ok([
       "service",
@@ -180,7 +130,7 @@ describe("zero failed requests during update, start-first update and scale-down"
       );
       return out.trim() === "ok";
     });
-    load = new Load(client);
+    load = new RequestLoops("unix:///var/run/docker.sock", client, "web");
   });
 
   after(async () => {
