@@ -48,16 +48,30 @@ export interface PeerService {
   Mode: "vip" | "dnsrr";
   /** One VIP per network (CIDR, as allocated). */
   VirtualIPs: Array<{ NetworkID: string; Addr: string }>;
+  /**
+   * Further names of the service per network (the spec's network aliases; `docker stack deploy`
+   * gives every service its short name in the stack this way), answered like its name there.
+   */
+  Aliases?: Array<{ NetworkID: string; Alias: string }>;
 }
 
-/** A running task on one of the node's networks (any node): a load-balancing and DNS backend. */
+/** A task on one of the node's networks (any node) whose container may be attached to it. */
 export interface PeerTask {
   ID: string;
   ServiceID: string;
   NodeID: string;
   /** Its address on each of the node's networks (CIDR). */
   Addresses: Array<{ NetworkID: string; Addr: string }>;
+  /**
+   * False while the task must get no new connections (starting, not yet healthy, or draining
+   * before its stop) but must stay reachable: its replies and in-flight connections cross the
+   * overlay. A load-balancing and DNS backend otherwise.
+   */
+  Serving?: boolean;
 }
+
+/** True when the task is a load-balancing and DNS backend. */
+export const isServing = (t: PeerTask): boolean => t.Serving !== false;
 
 /** Everything a node's data plane needs to know about the networks its tasks use. */
 export interface NetworkPeers {

@@ -19,6 +19,7 @@ export type {
   TaskLogSource,
   TaskStatusReport,
 } from "./dispatcher.ts";
+export { isServing } from "./dispatcher.ts";
 /** The drain period between leaving the backend sets and the stop signal (a service label). */
 export { DEFAULT_DRAIN_PERIOD_MS, DRAIN_PERIOD_LABEL, drainPeriodOf } from "./drain.ts";
 export type {

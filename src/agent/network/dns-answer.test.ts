@@ -40,6 +40,42 @@ test("only services on a shared network answer; others are forwarded", () => {
   assert.deepEqual(lookup(undefined, n1, "api", "A"), { kind: "forward" });
 });
 
+test("a network alias (a stack's short name) answers like the name, on its own network only", () => {
+  const aliased: NetworkPeers = {
+    ...peers,
+    services: peers.services.map((sv) =>
+      sv.ID === "s1"
+        ? {
+            ...sv,
+            VirtualIPs: [...sv.VirtualIPs, { NetworkID: "n3", Addr: "10.0.3.2/24" }],
+            Aliases: [{ NetworkID: "n1", Alias: "web" }],
+          }
+        : sv,
+    ),
+  };
+  const both = new Set(["n1", "n3"]);
+  assert.deepEqual(lookup(aliased, both, "web", "A"), { kind: "answer", addresses: ["10.0.1.2"] });
+  assert.deepEqual(lookup(aliased, both, "tasks.web", "A"), {
+    kind: "answer",
+    addresses: ["10.0.1.3", "10.0.1.4"],
+  });
+  // the name itself still answers on both networks, the alias not where it is not declared
+  assert.deepEqual(lookup(aliased, both, "api", "A"), {
+    kind: "answer",
+    addresses: ["10.0.1.2", "10.0.3.2"],
+  });
+  assert.deepEqual(lookup(aliased, new Set(["n3"]), "web", "A"), { kind: "forward" });
+});
+
+test("tasks that are not serving (starting, draining) are no answers, but keep the name known", () => {
+  const quiet: NetworkPeers = {
+    ...peers,
+    tasks: peers.tasks.map((t) => (t.ServiceID === "s2" || t.ID === "a" ? { ...t, Serving: false } : t)),
+  };
+  assert.deepEqual(lookup(quiet, n1, "tasks.api", "A"), { kind: "answer", addresses: ["10.0.1.3"] });
+  assert.deepEqual(lookup(quiet, n1, "db", "A"), { kind: "answer", addresses: [] });
+});
+
 test("answerPacket: a response to the query's id and question with one A record per address", () => {
   const query = dnsPacket.decode(
     dnsPacket.encode({

@@ -1,10 +1,12 @@
 /**
  * Service discovery's answers (pure), as Swarm's embedded DNS gives them: `<service>` is the
- * service's VIP (or its task addresses for `dnsrr`), `tasks.<service>` the addresses of its running
- * tasks, both only on the networks the asking container shares with the service. Anything else is
- * not ours: the server forwards it to the host's resolvers.
+ * service's VIP (or its task addresses for `dnsrr`), `tasks.<service>` the addresses of its serving
+ * tasks, both only on the networks the asking container shares with the service. A network alias
+ * of the service (what `docker stack deploy` gives each service: its short name) answers the same
+ * way, on the networks it is declared on. Anything else is not ours: the server forwards it to the
+ * host's resolvers.
  */
-import type { NetworkPeers } from "../../api/index.ts";
+import { isServing, type NetworkPeers, type PeerService } from "../../api/index.ts";
 
 export type DnsLookup =
   /** The name is a service's: these IPv4 addresses (possibly none, e.g. for AAAA). */
@@ -14,13 +16,34 @@ export type DnsLookup =
 
 const ip = (cidr: string): string => cidr.split("/")[0] ?? "";
 
-/** Addresses of a service's running tasks on `networks`, sorted. */
+/** Addresses of a service's serving tasks on `networks`, sorted. */
 function taskAddresses(peers: NetworkPeers, serviceId: string, networks: ReadonlySet<string>): string[] {
   return peers.tasks
-    .filter((t) => t.ServiceID === serviceId)
+    .filter((t) => t.ServiceID === serviceId && isServing(t))
     .flatMap((t) => t.Addresses.filter((a) => networks.has(a.NetworkID)).map((a) => ip(a.Addr)))
     .filter((a) => !a.includes(":"))
     .sort();
+}
+
+/** The networks, among `networks`, on which `service` is known by `name`. */
+function networksNaming(
+  peers: NetworkPeers,
+  service: PeerService,
+  name: string,
+  networks: ReadonlySet<string>,
+): Set<string> {
+  const out = new Set<string>();
+  if (service.Name.toLowerCase() === name) {
+    for (const v of service.VirtualIPs) if (networks.has(v.NetworkID)) out.add(v.NetworkID);
+    for (const t of peers.tasks) {
+      if (t.ServiceID !== service.ID) continue;
+      for (const a of t.Addresses) if (networks.has(a.NetworkID)) out.add(a.NetworkID);
+    }
+  }
+  for (const a of service.Aliases ?? []) {
+    if (a.Alias.toLowerCase() === name && networks.has(a.NetworkID)) out.add(a.NetworkID);
+  }
+  return out;
 }
 
 /**
@@ -37,18 +60,21 @@ export function lookup(
   const q = name.toLowerCase().replace(/\.$/, "");
   const tasksOf = q.startsWith("tasks.");
   const serviceName = tasksOf ? q.slice("tasks.".length) : q;
-  const service = peers.services.find(
-    (s) =>
-      s.Name.toLowerCase() === serviceName &&
-      (s.VirtualIPs.some((v) => networks.has(v.NetworkID)) ||
-        peers.tasks.some((t) => t.ServiceID === s.ID && t.Addresses.some((a) => networks.has(a.NetworkID)))),
-  );
+  let service: PeerService | undefined;
+  let on = new Set<string>();
+  for (const s of peers.services) {
+    on = networksNaming(peers, s, serviceName, networks);
+    if (on.size > 0) {
+      service = s;
+      break;
+    }
+  }
   if (!service) return { kind: "forward" };
   if (type !== "A") return { kind: "answer", addresses: [] };
   if (tasksOf || service.Mode === "dnsrr") {
-    return { kind: "answer", addresses: taskAddresses(peers, service.ID, networks) };
+    return { kind: "answer", addresses: taskAddresses(peers, service.ID, on) };
   }
-  const vips = service.VirtualIPs.filter((v) => networks.has(v.NetworkID)).map((v) => ip(v.Addr));
+  const vips = service.VirtualIPs.filter((v) => on.has(v.NetworkID)).map((v) => ip(v.Addr));
   return { kind: "answer", addresses: vips.filter((a) => !a.includes(":")) };
 }
 

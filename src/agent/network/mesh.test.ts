@@ -28,6 +28,14 @@ const peers: NetworkPeers = {
     // a task on another network of the same service is no mesh backend
     { ID: "t3", ServiceID: "web", NodeID: "n3", Addresses: [{ NetworkID: "backend", Addr: "10.0.1.6/24" }] },
     { ID: "t4", ServiceID: "dns", NodeID: "n2", Addresses: [{ NetworkID: I, Addr: "10.0.0.9/24" }] },
+    // starting or draining: no mesh backend
+    {
+      ID: "t5",
+      ServiceID: "web",
+      NodeID: "n2",
+      Addresses: [{ NetworkID: I, Addr: "10.0.0.8/24" }],
+      Serving: false,
+    },
   ],
   nodes: [{ ID: "n1", Addr: "172.16.5.1" }],
   mesh: {

@@ -11,7 +11,7 @@
  * chain would drop the forwarded flows (its isolation chains, a DROP policy): two DOCKER-USER
  * rules accept DNATed traffic in and out of the ingress bridge.
  */
-import type { MeshPort, NetworkPeers } from "../../api/index.ts";
+import { isServing, type MeshPort, type NetworkPeers } from "../../api/index.ts";
 import { macOf, type RemoteEndpoint } from "./overlay.ts";
 import { type LocalNetwork, localNetworkOf } from "./plan.ts";
 
@@ -63,7 +63,7 @@ export function meshPlan(
   const rules: MeshRule[] = [];
   for (const s of mesh.services) {
     const addrs = (peers?.tasks ?? [])
-      .filter((t) => t.ServiceID === s.ID)
+      .filter((t) => t.ServiceID === s.ID && isServing(t))
       .flatMap((t) => t.Addresses.filter((a) => a.NetworkID === network.id).map((a) => ip(a.Addr)))
       .filter((a) => a && !a.includes(":"));
     for (const p of s.Ports) {

@@ -11,6 +11,14 @@ const peers: NetworkPeers = {
     { ID: "b", ServiceID: "s", NodeID: "n2", Addresses: [{ NetworkID: "n1", Addr: "10.40.0.21/24" }] },
     { ID: "c", ServiceID: "s", NodeID: "n3", Addresses: [{ NetworkID: "n9", Addr: "10.49.0.3/24" }] },
     { ID: "d", ServiceID: "s", NodeID: "gone", Addresses: [{ NetworkID: "n1", Addr: "10.40.0.31/24" }] },
+    // not serving (starting or draining): its replies still cross the overlay
+    {
+      ID: "e",
+      ServiceID: "s",
+      NodeID: "n3",
+      Addresses: [{ NetworkID: "n1", Addr: "10.40.0.33/24" }],
+      Serving: false,
+    },
   ],
   nodes: [
     { ID: "me", Addr: "10.89.0.1" },
@@ -26,6 +34,7 @@ test("macOf: dockerd 20.10's MAC from the address", () => {
 test("remoteEndpoints: other nodes' tasks on the network whose node address is known", () => {
   assert.deepEqual(remoteEndpoints(peers, "n1", "me"), [
     { ip: "10.40.0.21", mac: "02:42:0a:28:00:15", node: "10.89.0.2" },
+    { ip: "10.40.0.33", mac: "02:42:0a:28:00:21", node: "10.89.0.3" },
   ]);
   assert.equal(selfAddress(peers, "me"), "10.89.0.1");
 });

@@ -82,7 +82,7 @@ test("taskEndpoints: one per network in order (ingress first), cluster address, 
   ]);
   assert.deepEqual(taskEndpoints(t, "api"), [
     { name: "shoal-ingressnetwo", addresses: ["10.0.0.5/24"], aliases: ["api.1.abc"] },
-    { name: "shoal-backendnetwo", addresses: ["10.0.1.5/24"], aliases: ["api.1.abc", "db"] },
+    { name: "shoal-backendnetwo", addresses: ["10.0.1.5/24"], aliases: ["api.1.abc"] },
     { name: "shoal-frontnetwork", addresses: ["10.0.2.7/24"], aliases: ["api.1.abc"] },
   ]);
   // no service discovery or VIPs on ingress, as in Swarm
@@ -100,10 +100,18 @@ const peers: NetworkPeers = {
     { ID: "a", ServiceID: "s1", NodeID: "x", Addresses: [{ NetworkID: "n1", Addr: "10.0.1.4/24" }] },
     { ID: "b", ServiceID: "s1", NodeID: "y", Addresses: [{ NetworkID: "n1", Addr: "10.0.1.3/24" }] },
     { ID: "c", ServiceID: "s2", NodeID: "x", Addresses: [{ NetworkID: "n1", Addr: "10.0.1.7/24" }] },
+    // starting or draining: reachable, but no backend
+    {
+      ID: "d",
+      ServiceID: "s1",
+      NodeID: "y",
+      Addresses: [{ NetworkID: "n1", Addr: "10.0.1.5/24" }],
+      Serving: false,
+    },
   ],
 };
 
-test("vipBackends: VIPs on the container's networks with their tasks there; dnsrr has none", () => {
+test("vipBackends: VIPs on the container's networks with their serving tasks there; dnsrr has none", () => {
   assert.deepEqual(vipBackends(peers, new Set(["n1"])), [
     { vip: "10.0.1.2", backends: ["10.0.1.3", "10.0.1.4"] },
     { vip: "10.0.1.9", backends: [] },

@@ -5,6 +5,7 @@
  * rules inside each container's network namespace.
  */
 import {
+  isServing,
   type NetworkedTask,
   type NetworkPeers,
   type SwarmNetworkObject,
@@ -101,8 +102,9 @@ export function taskEndpoints(task: Task, serviceName: string): NetworkEndpoint[
     .map((a) => ({
       name: localNetworkName(a.Network.ID),
       addresses: (a.Addresses ?? []).filter(isV4),
-      // not the service name: dockerd's own DNS would then answer it with local task IPs, not the VIP
-      aliases: [name, ...(a.Aliases ?? [])],
+      // neither the service name nor its network aliases (a stack's short names): dockerd's own DNS
+      // would answer them with local task IPs; shoal's DNS answers them with the VIP, as Swarm does
+      aliases: [name],
     }));
 }
 
@@ -130,7 +132,7 @@ export function vipBackends(peers: NetworkPeers | undefined, networks: ReadonlyS
     for (const v of s.VirtualIPs) {
       if (!networks.has(v.NetworkID) || !isV4(v.Addr)) continue;
       const backends = peers.tasks
-        .filter((t) => t.ServiceID === s.ID)
+        .filter((t) => t.ServiceID === s.ID && isServing(t))
         .flatMap((t) => t.Addresses.filter((a) => a.NetworkID === v.NetworkID).map((a) => ip(a.Addr)))
         .sort();
       out.push({ vip: ip(v.Addr), backends });

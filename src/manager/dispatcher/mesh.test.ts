@@ -116,10 +116,13 @@ test("a node with no task gets the mesh view, ingress tasks of other nodes, and 
     first.peers?.mesh?.nodes.map((n) => n.IngressAddr),
     ["10.0.0.2/24", "10.0.0.3/24"],
   );
-  // the task is told to stop: it leaves the mesh's backends at once
+  // the task is told to stop: it leaves the mesh's backends at once, reachable while it drains
   const next = it.next();
   await store.update((tx) => tx.update("tasks", { ...tx.get("tasks", "t1")!, DesiredState: "shutdown" }));
-  assert.deepEqual(((await next).value as AssignmentMessage).peers?.tasks, []);
+  assert.deepEqual(
+    ((await next).value as AssignmentMessage).peers?.tasks.map((t) => [t.ID, t.Serving]),
+    [["t1", false]],
+  );
   const last = it.next();
   await store.update((tx) =>
     tx.update("services", { ...tx.get("services", "web")!, Endpoint: { Ports: [] } }),

@@ -50,15 +50,41 @@ test("nodeNetworks: networks of the node's tasks that are not past running", () 
   assert.deepEqual([...nodeNetworks(tasks, "me")], ["n1"]);
 });
 
-test("networkPeers: running tasks meant to run, on the node's networks only; services there", () => {
-  const view = networkPeers(tasks, services, new Set(["n1"]));
+test("networkPeers: tasks that may be on the node's networks, serving or not; services there with aliases", () => {
+  const withAlias = services.map((sv) =>
+    sv.ID === "s2"
+      ? { ...sv, Spec: { ...sv.Spec, TaskTemplate: { Networks: [{ Target: "n1", Aliases: ["db-alias"] }] } } }
+      : sv,
+  );
+  const view = networkPeers(tasks, withAlias, new Set(["n1"]));
   assert.deepEqual(view.tasks, [
     { ID: "t1", ServiceID: "s1", NodeID: "me", Addresses: [{ NetworkID: "n1", Addr: "10.0.1.3/24" }] },
     { ID: "t2", ServiceID: "s1", NodeID: "other", Addresses: [{ NetworkID: "n1", Addr: "10.0.1.4/24" }] },
+    // draining (told to stop, still running) and starting (not yet healthy): reachable, no backend
+    {
+      ID: "t3",
+      ServiceID: "s1",
+      NodeID: "other",
+      Addresses: [{ NetworkID: "n1", Addr: "10.0.1.5/24" }],
+      Serving: false,
+    },
+    {
+      ID: "t4",
+      ServiceID: "s1",
+      NodeID: "other",
+      Addresses: [{ NetworkID: "n1", Addr: "10.0.1.6/24" }],
+      Serving: false,
+    },
   ]);
   assert.deepEqual(view.services, [
     { ID: "s1", Name: "api", Mode: "vip", VirtualIPs: [{ NetworkID: "n1", Addr: "10.0.1.2/24" }] },
-    { ID: "s2", Name: "db", Mode: "dnsrr", VirtualIPs: [] },
+    {
+      ID: "s2",
+      Name: "db",
+      Mode: "dnsrr",
+      VirtualIPs: [],
+      Aliases: [{ NetworkID: "n1", Alias: "db-alias" }],
+    },
   ]);
 });
 

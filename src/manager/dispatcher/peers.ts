@@ -1,7 +1,7 @@
 /**
  * What a node's data plane needs about the networks its tasks use (pure): the services attached to
- * them (name, endpoint mode, VIPs) and the running tasks on them with their addresses, from any
- * node. A task is a backend only while it runs and is meant to run, so it leaves the set as soon as
+ * them (name, endpoint mode, VIPs, aliases) and the tasks on them with their addresses, from any
+ * node, flagged when they are no backend. A task is a backend only while it runs and is meant to run, so it leaves the set as soon as
  * its desired state reaches shutdown; its node keeps it running for the drain period after that
  * (agent/executor/drain.ts) so that every node drops it before it gets the stop signal.
  */
@@ -31,6 +31,15 @@ export function isBackend(t: Task): boolean {
   return t.Status?.State === "running" && TaskStates[t.DesiredState ?? "running"] < TaskStates.shutdown;
 }
 
+/**
+ * True while the task's container may be attached to its networks (placed on a node, not yet past
+ * running): other nodes keep overlay entries for it, so that a task still starting can answer its
+ * health check's peers and a draining one can finish its connections.
+ */
+function onNetwork(t: Task): boolean {
+  return !!t.NodeID && TaskStates[t.Status?.State ?? "new"] <= TaskStates.running;
+}
+
 /** True when a task change can change what nodes on `networks` see. */
 export function touchesNetworks(t: Task | undefined, networks: ReadonlySet<string>): boolean {
   return !!t && attachmentsOf(t).some((a) => networks.has(a.Network?.ID ?? ""));
@@ -44,12 +53,19 @@ export function networkPeers(
 ): NetworkPeers {
   const peerTasks: PeerTask[] = [];
   for (const t of tasks) {
-    if (!isBackend(t)) continue;
+    if (!onNetwork(t)) continue;
     const addresses = attachmentsOf(t)
       .filter((a) => networks.has(a.Network?.ID ?? ""))
       .flatMap((a) => (a.Addresses ?? []).map((Addr) => ({ NetworkID: a.Network.ID, Addr })));
     if (addresses.length === 0) continue;
-    peerTasks.push({ ID: t.ID, ServiceID: t.ServiceID ?? "", NodeID: t.NodeID ?? "", Addresses: addresses });
+    const peer: PeerTask = {
+      ID: t.ID,
+      ServiceID: t.ServiceID ?? "",
+      NodeID: t.NodeID ?? "",
+      Addresses: addresses,
+    };
+    if (!isBackend(t)) peer.Serving = false;
+    peerTasks.push(peer);
   }
   const peerServices: PeerService[] = [];
   for (const s of services) {
@@ -59,7 +75,14 @@ export function networkPeers(
       .map((v) => ({ NetworkID: v.NetworkID ?? "", Addr: v.Addr ?? "" }));
     if (vips.length === 0 && !targets.some((n) => networks.has(n))) continue;
     const mode = s.Spec?.EndpointSpec?.Mode === "dnsrr" ? "dnsrr" : "vip";
-    peerServices.push({ ID: s.ID ?? "", Name: s.Spec?.Name ?? "", Mode: mode, VirtualIPs: vips });
+    const peer: PeerService = { ID: s.ID ?? "", Name: s.Spec?.Name ?? "", Mode: mode, VirtualIPs: vips };
+    const aliases = (s.Spec?.TaskTemplate?.Networks ?? []).flatMap((n) =>
+      networks.has(n.Target ?? "")
+        ? (n.Aliases ?? []).map((Alias) => ({ NetworkID: n.Target ?? "", Alias }))
+        : [],
+    );
+    if (aliases.length > 0) peer.Aliases = aliases;
+    peerServices.push(peer);
   }
   peerTasks.sort((a, b) => a.ID.localeCompare(b.ID));
   peerServices.sort((a, b) => a.ID.localeCompare(b.ID));
