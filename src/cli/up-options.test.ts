@@ -18,6 +18,13 @@ describe("shoal up flags", () => {
     assert.deepEqual(newShape(parseUpFlags(flags({ managers: "5" }))), { nodes: 5, managers: 5 });
   });
 
+  test("a replaced cluster keeps its shape unless the flags change it", () => {
+    const previous = { nodes: 5, managers: 3 };
+    assert.deepEqual(newShape(parseUpFlags(flags()), previous), { nodes: 5, managers: 3 });
+    assert.deepEqual(newShape(parseUpFlags(flags({ nodes: "2" })), previous), { nodes: 2, managers: 2 });
+    assert.deepEqual(newShape(parseUpFlags(flags({ managers: "1" })), previous), { nodes: 5, managers: 1 });
+  });
+
   test("bad values name the flag", () => {
     const bad: Array<[Partial<UpFlags>, RegExp]> = [
       [{ nodes: "0" }, /--nodes must be a whole number from 1 to 50, got "0"/],

@@ -60,10 +60,16 @@ export function parseUpFlags(f: UpFlags): UpRequest {
   };
 }
 
-/** The shape of a new cluster: defaults for what was not given (never more managers than nodes). */
-export function newShape(r: UpRequest): { nodes: number; managers: number } {
-  const nodes = r.nodes ?? Math.max(DEFAULT_NODES, r.managers ?? 0);
-  return { nodes, managers: r.managers ?? Math.min(DEFAULT_MANAGERS, nodes) };
+/**
+ * The shape of a new cluster: the flags, else the one it replaces (`previous`), else the defaults;
+ * never more managers than nodes.
+ */
+export function newShape(
+  r: UpRequest,
+  previous?: { nodes: number; managers: number },
+): { nodes: number; managers: number } {
+  const nodes = r.nodes ?? Math.max(previous?.nodes ?? DEFAULT_NODES, r.managers ?? 0);
+  return { nodes, managers: r.managers ?? Math.min(previous?.managers ?? DEFAULT_MANAGERS, nodes) };
 }
 
 /** Why an existing cluster does not match the flags (then the user must `shoal down` first). */

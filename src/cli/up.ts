@@ -35,11 +35,16 @@ export const DEMO_STACK = "demo";
 
 const since = (t0: number) => (performance.now() - t0) / 1000;
 
-/** A healthy recorded cluster to reuse, or undefined after removing whatever stands in the way. */
+type Shape = { nodes: number; managers: number };
+
+/**
+ * A healthy recorded cluster to reuse; otherwise, after removing whatever stands in the way, the
+ * shape of the broken one (a replacement keeps it unless the flags say otherwise).
+ */
 async function reusable(
   req: UpRequest,
   io: UpIo,
-): Promise<{ cluster: DevCluster; record: UpRecord } | undefined> {
+): Promise<{ cluster: DevCluster; record: UpRecord } | { previous?: Shape }> {
   const found = findRecorded(req.name);
   if (found.state === "found") {
     const why = await unhealthy(found.cluster);
@@ -53,12 +58,12 @@ async function reusable(
   }
   const removed = removeCluster(req.name);
   if (removed.length > 0) io.out(`Removed what an earlier shoal up left (instance ${removed.join(", ")})`);
-  return undefined;
+  return found.state === "none" ? {} : { previous: found.record };
 }
 
 async function create(
   req: UpRequest,
-  shape: { nodes: number; managers: number },
+  shape: Shape,
   io: UpIo,
 ): Promise<{ cluster: DevCluster; record: UpRecord }> {
   const s = (n: number, w: string) => `${n} ${w}${n === 1 ? "" : "s"}`;
@@ -146,8 +151,10 @@ export async function up(req: UpRequest, io: UpIo): Promise<void> {
   preflight();
   // a missing image is the user's to fix: say so before anything is built
   await ensureHostImages([TEST_IMAGE, ...req.loadImages]);
-  const existing = await reusable(req, io);
-  const { cluster, record } = existing ?? (await create(req, newShape(req), io));
+  const found = await reusable(req, io);
+  const existing = "cluster" in found ? found : undefined;
+  const { cluster, record } =
+    existing ?? (await create(req, newShape(req, "previous" in found ? found.previous : undefined), io));
   if (existing && req.loadImages.length > 0) {
     io.out(`Loading ${req.loadImages.join(", ")} into every node ...`);
     await cluster.loadImages(req.loadImages);
