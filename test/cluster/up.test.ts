@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { leftovers, readRecord, recordDir, removeCluster } from "../../src/devcluster/index.ts";
 import { REPO } from "./node.ts";
-import { type CmdResult, run } from "./sys.ts";
+import { type CmdResult, cgroupPids, run } from "./sys.ts";
 
 const NAME = `uptest-${process.pid}`;
 const SHOAL = join(REPO, "bin/shoal");
@@ -128,13 +128,24 @@ describe("shoal up / shoal down", { timeout: 600_000 }, () => {
     assert.match(ok(await shoal(["down"]), "second shoal down"), /nothing to remove/);
   });
 
-  test("shoal up works again after shoal down (one node, no demo)", async () => {
+  test("shoal up works again after shoal down; a broken cluster is replaced (one node, no demo)", async () => {
     const out = ok(await shoal(["up", "--nodes", "1", "--no-demo"]), "shoal up after down");
     assert.equal(dockerHostLine(out), host, "the same DOCKER_HOST as before");
     const again = readRecord(NAME)?.idx ?? -1;
     const info = await docker(host, ["info", "--format", "{{.Swarm.LocalNodeState}} {{.Swarm.Managers}}"]);
     assert.equal(ok(info, "docker info").trim(), "active 1");
+    // kill -9 of the node's shoal (and its etcd): the next shoal up replaces the cluster
+    for (const pid of cgroupPids(`shoalc${again}/n1/shoal`)) process.kill(pid, "SIGKILL");
+    const replaced = ok(await shoal(["up", "--no-demo"]), "shoal up on a broken cluster");
+    assert.match(replaced, /is not healthy \(shoal on .*-node1 does not answer\): replacing it/);
+    assert.match(replaced, /Creating cluster ".*": 1 node, 1 manager/);
+    const third = readRecord(NAME)?.idx ?? -1;
+    assert.deepEqual(leftovers(again), [], "the broken instance is gone");
+    assert.equal(
+      ok(await docker(host, ["info", "--format", "{{.Swarm.LocalNodeState}}"]), "info").trim(),
+      "active",
+    );
     ok(await shoal(["down"]), "shoal down");
-    assert.deepEqual(remains(again), []);
+    assert.deepEqual(remains(third), []);
   });
 });
