@@ -53,13 +53,14 @@ done
   echo
   echo "\`bash bench/shoal-up.sh\` (NODES=$NODES MANAGERS=$MANAGERS REPS=$REPS DEMO=$DEMO TIMEOUT=$TIMEOUT SHOAL_SOURCE=$SHOAL_SOURCE), shoal $COMMIT,"
   echo "$(nproc) cores, $(uname -r). Seconds, wall clock of the whole command (tsx start-up of \`bin/shoal\`"
-  echo "included). *nodes*: namespaces, containerd, dockerd, the image and shoal answering on every node;"
-  echo "*swarm*: init + joins until every node is Ready; *up*: all of it plus the demo stack"
-  echo "(examples/demo-stack.yml) deployed and converged; *again*: \`shoal up\` on the running cluster"
-  echo "(health check, redeploy, wait); *down*: \`shoal down\`. *load*: 1-minute load average before the run."
+  echo "included). _nodes_: namespaces, containerd, dockerd, the image and shoal answering on every node;"
+  echo "_swarm_: init + joins until every node is Ready; _up_: all of it plus the demo stack"
+  echo "(examples/demo-stack.yml) deployed and converged; _again_: \`shoal up\` on the running cluster"
+  echo "(health check, redeploy, wait); _down_: \`shoal down\`. _load_: 1-minute load average before the run."
   echo
   echo "| run | load | nodes | swarm | up | again | down | result |"
   echo "|---|---|---|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
 } >"$OUT"
+"$REPO/node_modules/.bin/biome" format --write "$OUT" >/dev/null
 echo "wrote $OUT" >&2
