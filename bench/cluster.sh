@@ -58,7 +58,7 @@ if [[ " $SYSTEMS " == *" shoal "* ]]; then
     ln -s "$REPO/node_modules" "$TREE/node_modules"
   fi
   log "shoal: $(git -C "$REPO" rev-parse --short HEAD) from $TREE"
-  (cd "$TREE" && OUT_DIR=$REPO/bench/results node --import tsx bench/cluster.ts 2>"$WORK/shoal.log") ||
+  (cd "$TREE" && SHOAL_COMMIT=$(git -C "$REPO" rev-parse --short HEAD) OUT_DIR=$REPO/bench/results node --import tsx bench/cluster.ts 2>"$WORK/shoal.log") ||
     { tail -50 "$WORK/shoal.log" >&2; exit 1; }
   grep -E '^\[[0-9:.]+\] ' "$WORK/shoal.log" >&2 || true
 fi

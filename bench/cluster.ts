@@ -179,6 +179,9 @@ async function downOnce(cluster: DevCluster, heartbeat: string, mode: DownRun["m
     "dn",
     "--replicas",
     "10",
+    // As the Swarm script does: the replacement of a task on a down node waits for no restart delay.
+    "--restart-delay",
+    "0s",
     "busybox:local",
     "sleep",
     "100000",
@@ -253,7 +256,9 @@ async function main(): Promise<void> {
   const out = join(process.env.OUT_DIR ?? join(import.meta.dirname, "results"), `cluster-${STAMP}`);
   writeReport(out, {
     stamp: STAMP,
-    commit: execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim(),
+    commit:
+      process.env.SHOAL_COMMIT ??
+      execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim(),
     machine: `${cpus().length} × ${cpus()[0]?.model ?? "?"}; load ${loadStart.toFixed(1)} at start, ${(loadavg()[0] as number).toFixed(1)} at end`,
     formRuns,
     failoverRuns,
