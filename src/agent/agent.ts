@@ -13,7 +13,7 @@ import type {
 } from "../api/index.ts";
 import type { Clock, Logger } from "../base/index.ts";
 import { AssignedPayloads, type TaskPayloadSource } from "./secrets/payloads.ts";
-import { AssignedTasks, StatusReporter } from "./worker.ts";
+import { AssignedTasks, Coalescer, StatusReporter } from "./worker.ts";
 
 /** What the agent needs from whatever runs tasks on this node (the Docker executor, or a fake). */
 export interface TaskExecutor {
@@ -84,21 +84,37 @@ export class Agent {
     const ended = new AbortController();
     const beating = this.heartbeatLoop(session, ended.signal);
     this.wakeReporter?.();
+    let tasks: Task[] = [];
+    let received = 0;
+    // the executor converges to the latest state; messages arriving meanwhile fold into the next run
+    const converge = new Coalescer(
+      async () => {
+        const [started, messages] = [this.deps.clock.now(), received];
+        received = 0;
+        await executor.assign(tasks, this.payloads, this.peers);
+        logger.debug({ messages, ms: this.deps.clock.now() - started }, "assignments applied");
+      },
+      // ends the stream below, which then rethrows the error: the agent registers again
+      () => session.close(),
+    );
     try {
       for await (const msg of session.assignments()) {
         // counts only: a secret's name or data never goes to a log
         logger.debug({ kind: msg.kind, tasks: msg.tasks.length, removed: msg.removed.length }, "assignment");
         this.payloads.apply(msg);
         if (msg.peers) this.peers = msg.peers;
-        await executor.assign(this.assigned.apply(msg), this.payloads, this.peers);
+        tasks = this.assigned.apply(msg);
+        received++;
+        converge.poke();
       }
+      await converge.idle();
       if (!signal.aborted) throw new Error("assignment stream ended");
     } finally {
       this.session = undefined;
       ended.abort();
       signal.removeEventListener("abort", onAbort);
       session.close();
-      await beating.catch(() => undefined);
+      await Promise.all([beating.catch(() => undefined), converge.idle().catch(() => undefined)]);
     }
   }
 

@@ -1,8 +1,8 @@
 /**
  * Zero-drop invariants across a simulated cluster: the whole manager, three real agents with the
  * real Executor, each over its own FakeEngine, on the memory store and the system clock. Every
- * peer view an agent receives is recorded; every stop signal and every new backend is checked
- * against them when it happens:
+ * peer view an agent receives is recorded (its serving tasks: the backends); every stop signal and
+ * every new backend is checked against them when it happens:
  *   - a container gets its stop signal only after its task left the view of every node that has
  *     containers on the network, at least about the drain period earlier;
  *   - a task enters a view only once its container runs and, with a healthcheck, is healthy.
@@ -14,7 +14,13 @@ import { after, before, describe, test } from "node:test";
 import { FakeEngine } from "../../src/agent/executor/fake.ts";
 import { Executor } from "../../src/agent/executor/index.ts";
 import { Agent, type TaskExecutor } from "../../src/agent/index.ts";
-import type { NetworkPeers, ServiceSpec, SwarmService, Task } from "../../src/api/index.ts";
+import {
+  isServing,
+  type NetworkPeers,
+  type ServiceSpec,
+  type SwarmService,
+  type Task,
+} from "../../src/api/index.ts";
 import { MemoryLogger, RandomIds, SystemClock } from "../../src/base/index.ts";
 import { ControlApiImpl } from "../../src/manager/controlapi/index.ts";
 import { Manager, soleLeadership } from "../../src/manager/index.ts";
@@ -39,7 +45,8 @@ class Observer {
 
   peers(node: string, peers: NetworkPeers): void {
     const before = this.views.get(node) ?? new Set<string>();
-    const after = new Set(peers.tasks.map((t) => t.ID));
+    // a task not serving stays in the view (reachable over the overlay) but gets no new requests
+    const after = new Set(peers.tasks.filter(isServing).map((t) => t.ID));
     const left = this.leftAt.get(node) ?? new Map<string, number>();
     this.leftAt.set(node, left);
     for (const id of before) if (!after.has(id)) left.set(id, Date.now());
