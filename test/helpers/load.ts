@@ -24,9 +24,9 @@ export function backendScript(slowSeconds: number): string {
 }
 
 const loop = (service: string, path: string): string =>
-  `i=0; while [ $i -lt ${MAX_PER_LOOP} ] && [ ! -e /tmp/stop ]; do i=$((i+1)); ` +
+  `i=0; while [ $i -lt ${MAX_PER_LOOP} ] && [ ! -e /tmp/stop ]; do i=$((i+1)); s=$(date +%T); ` +
   `if out=$(timeout 5 wget -qO- http://${service}${path} 2>&1); then echo "ok $out"; ` +
-  `else echo "FAIL rc=$? $(date +%T) $out"; fi; done`;
+  `else echo "FAIL rc=$? ${path} $s-$(date +%T) $out"; fi; done`;
 
 export interface LoadResult {
   sent: number;
