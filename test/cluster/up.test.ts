@@ -1,14 +1,22 @@
 /**
  * The user's first command, for real: `./bin/shoal up --nodes 3 --managers 1` brings up a local
- * cluster in network namespaces with the demo stack converged, prints DOCKER_HOST, reuses it when
- * run again, and `shoal down` leaves nothing (processes, netns, links, mounts, cgroups, rules,
- * files); `shoal up` works again after it.
+ * cluster in network namespaces with the demo stack converged and its published port answering on
+ * every node, prints DOCKER_HOST, reuses it when run again, replaces it when broken, and `shoal
+ * down` leaves nothing (processes, netns, links, mounts, cgroups, rules, files); `shoal up` works
+ * again after it.
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { leftovers, readRecord, recordDir, removeCluster } from "../../src/devcluster/index.ts";
+import {
+  httpStatus,
+  leftovers,
+  readRecord,
+  recordDir,
+  removeCluster,
+  waitFor,
+} from "../../src/devcluster/index.ts";
 import { REPO } from "./node.ts";
 import { type CmdResult, cgroupPids, run } from "./sys.ts";
 
@@ -104,6 +112,12 @@ describe("shoal up / shoal down", { timeout: 600_000 }, () => {
     const logs = await docker(host, ["service", "logs", "--tail", "5", "demo_client"]);
     assert.match(logs.stdout + logs.stderr, /web answered: Hello from the shoal demo stack/);
     assert.match(firstOut, new RegExp(`curl http://172\\.16\\.${idx}\\.1:8080/`));
+    assert.doesNotMatch(firstOut, /did not answer/);
+    // the routing mesh: the published port answers on every node's address, from this machine
+    for (let i = 1; i <= 3; i++) {
+      const url = `http://172.16.${idx}.${i}:8080/`;
+      await waitFor(`${url} answering`, async () => (await httpStatus(url)) === 200, 20_000);
+    }
   });
 
   test("shoal up again reuses the cluster and redeploys the stack without restarting its tasks", async () => {
