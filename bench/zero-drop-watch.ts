@@ -27,7 +27,7 @@ const every = Number(opt["every-ms"]);
 /** address → the times (ms) it was seen as a backend in the client's rules (a new task may reuse it) */
 const seenAt = new Map<string, number[]>();
 /** Stop signals, with the task's address asked for at once (a removed task is deleted soon after). */
-const kills: Array<{ at: number; task: string; addr: Promise<string | undefined> }> = [];
+const kills: Array<{ at: number; task: string; addrs: Promise<string[]> }> = [];
 
 const events = spawn("docker", [
   "-H",
@@ -47,7 +47,7 @@ events.stdout.on("data", (d: Buffer) => {
   for (const line of lines.filter(Boolean)) {
     const [nano, name] = line.split(" ");
     const task = name?.split(".").at(-1) ?? "";
-    kills.push({ at: Number(BigInt(nano ?? "0") / 1_000_000n), task, addr: addressOf(task) });
+    kills.push({ at: Number(BigInt(nano ?? "0") / 1_000_000n), task, addrs: addressesOf(task) });
   }
 });
 
@@ -71,24 +71,26 @@ while (!existsSync(opt["stop-file"] as string) && Date.now() < deadline) {
 }
 events.kill();
 
-/** The task's address on its first network, or undefined once the task is gone. */
-async function addressOf(taskId: string): Promise<string | undefined> {
-  if (!taskId) return undefined;
+/** The task's addresses on all its networks (ingress too), none once the task is gone. */
+async function addressesOf(taskId: string): Promise<string[]> {
+  if (!taskId) return [];
   try {
     const { stdout } = await run("docker", [
       ...["-H", opt.shoal as string, "inspect", "--type", "task", taskId],
       ...["--format", "{{json .NetworksAttachments}}"],
     ]);
     const atts = JSON.parse(stdout) as Array<{ Addresses?: string[] }> | null;
-    return (atts ?? []).flatMap((a) => a.Addresses ?? [])[0]?.split("/")[0];
+    return (atts ?? []).flatMap((a) => a.Addresses ?? []).map((a) => a.split("/")[0] ?? "");
   } catch {
-    return undefined;
+    return [];
   }
 }
 
 const stops = [];
 for (const k of kills) {
-  const addr = await k.addr;
+  // the one on the client's network is the one its rules name
+  const addrs = await k.addrs;
+  const addr = addrs.find((a) => seenAt.has(a)) ?? addrs[0];
   if (!addr) continue;
   const seen = (seenAt.get(addr) ?? []).filter((t) => t <= k.at).at(-1);
   stops.push({ task: k.task, addr, left_rules_before_stop_ms: seen === undefined ? null : k.at - seen });

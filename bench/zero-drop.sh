@@ -125,7 +125,7 @@ phase() { # system phase docker-args...
   sleep 6; touch "$WORK/stop"; wait "$lp"; [ -n "$wp" ] && wait "$wp"; [ -n "$mp" ] && wait "$mp"
   local path=vip; [ "$sys" = swarm ] && path=dnsrr
   row "$sys" "$name" "$path" "$rc" "$ms" "$load" "$WORK/$sys-$name.json" "$WORK/$sys-$name-watch.json"
-  [ -n "$mp" ] && row "$sys" "$name" mesh "$rc" "$ms" "$load" "$WORK/$sys-$name-mesh.json" /dev/null
+  if [ -n "$mp" ]; then row "$sys" "$name" mesh "$rc" "$ms" "$load" "$WORK/$sys-$name-mesh.json" /dev/null; fi
 }
 row() { # system phase path rc ms load loader-json watch-json
   local w=$8; [ -s "$w" ] || { w=$WORK/nostops.json; echo '{"stops":null}' >"$w"; }
