@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { NodeCredentials } from "../ca/index.ts";
-import { caSyncDecision, keepNextRoot, withTrust } from "./ca-sync.ts";
+import { caSyncDecision, keepTrust, withTrust } from "./ca-sync.ts";
 
 const creds: NodeCredentials = { certPem: "C", keyPem: "K", rootCAPem: "R1" };
 
@@ -43,8 +43,14 @@ describe("caSyncDecision", () => {
   });
 });
 
-test("renewed credentials keep the rotation's root while the trust root is the same", () => {
+test("renewed credentials keep the roots the node trusts", () => {
   const trusting = { ...creds, nextRootCAPem: "R2" };
-  assert.equal(keepNextRoot(trusting, { ...creds, certPem: "C2" }).nextRootCAPem, "R2");
-  assert.equal(keepNextRoot(trusting, { ...creds, rootCAPem: "R2" }).nextRootCAPem, undefined);
+  assert.deepEqual(keepTrust(trusting, { ...creds, certPem: "C2" }), { ...trusting, certPem: "C2" });
+  // A renewal answered just before the rotation finished names the old root: the adopted one stays.
+  const adopted = { ...creds, rootCAPem: "R2" };
+  assert.deepEqual(keepTrust(adopted, { certPem: "C3", keyPem: "K3", rootCAPem: "R1" }), {
+    certPem: "C3",
+    keyPem: "K3",
+    rootCAPem: "R2",
+  });
 });

@@ -44,12 +44,13 @@ export function withTrust(creds: NodeCredentials, roots: TrustRoots): NodeCreden
 }
 
 /**
- * Renewed credentials keep trusting the rotation's new root: the renewal's answer names only the
- * trust root.
+ * Renewed credentials keep the roots this node trusts: only the CA status (a few seconds apart)
+ * changes them. A renewal answered just before a rotation finished names the old root, and must
+ * not undo the new one the node adopted meanwhile.
  */
-export function keepNextRoot(prev: NodeCredentials, renewed: NodeCredentials): NodeCredentials {
-  if (renewed.nextRootCAPem || !prev.nextRootCAPem || renewed.rootCAPem !== prev.rootCAPem) return renewed;
-  return { ...renewed, nextRootCAPem: prev.nextRootCAPem };
+export function keepTrust(current: NodeCredentials, renewed: NodeCredentials): NodeCredentials {
+  const { rootCAPem, nextRootCAPem } = current;
+  return withTrust(renewed, { rootCAPem, ...(nextRootCAPem ? { nextRootCAPem } : {}) });
 }
 
 export interface CaSyncDeps {
@@ -57,7 +58,7 @@ export interface CaSyncDeps {
   credentials(): NodeCredentials;
   /** Saves credentials whose trust root changed (the key may be wrapped: autolock). */
   save(credentials: NodeCredentials): Promise<void>;
-  /** The node uses these roots from now on (TLS contexts, files etcd reads). */
+  /** The node uses these roots from now on (TLS contexts); the new root is saved right after. */
   trust(roots: TrustRoots, rootChanged: boolean): void;
   renewNow(): void;
 }
@@ -66,13 +67,14 @@ export interface CaSyncDeps {
 export async function applyCaSync(deps: CaSyncDeps, reply: ManagersReply): Promise<void> {
   const decision = caSyncDecision(deps.credentials(), reply);
   if (decision.trust) {
+    // In memory first: a renewal saving meanwhile then writes the new root too (keepTrust).
+    deps.trust(decision.trust, decision.rootChanged);
     if (decision.rootChanged) {
-      await deps.save(withTrust(deps.credentials(), decision.trust));
+      await deps.save(deps.credentials());
       deps.logger.info({}, "root CA rotation finished: trusting the new root");
     } else if (decision.trust.nextRootCAPem) {
       deps.logger.info({}, "root CA rotation under way: trusting the new root as well");
     }
-    deps.trust(decision.trust, decision.rootChanged);
   }
   if (decision.renew) {
     deps.logger.info({}, "root CA rotation: renewing this node's certificate");

@@ -30,7 +30,7 @@ import { defaultEtcdStoreConfig, EtcdStore } from "../store/etcd.ts";
 import { createEtcdClient } from "../store/etcd-client.ts";
 import type { Store } from "../store/types.ts";
 import { startAgentRuntime } from "./agent-runtime.ts";
-import { keepNextRoot, runCaSync, withTrust } from "./ca-sync.ts";
+import { keepTrust, runCaSync, withTrust } from "./ca-sync.ts";
 import { clusterAuthority, clusterSecurity, nodeRegistry } from "./cluster-security.ts";
 import { watchDemotion } from "./demotion.ts";
 import { runEtcdReaper } from "./etcd-reaper.ts";
@@ -192,9 +192,9 @@ export async function startManagerRuntime(
       // Its own cluster API: any manager can sign.
       managerAddr: () => `${state.advertiseAddr}:${port}`,
       credentials: () => credentials,
-      save: (c) => keys.saveCredentials(c),
+      save: (c) => keys.saveCredentials(keepTrust(credentials, c)),
       onRenewed: (c: NodeCredentials) => {
-        credentials = keepNextRoot(credentials, c);
+        credentials = keepTrust(credentials, c);
         server.updateCredentials(credentials);
       },
     });

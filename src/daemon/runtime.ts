@@ -20,7 +20,7 @@ import {
   applyCaSync,
   CA_SYNC_PERIOD_MS,
   type CaSyncDeps,
-  keepNextRoot,
+  keepTrust,
   reportedTlsInfo,
   withTrust,
 } from "./ca-sync.ts";
@@ -119,9 +119,9 @@ export async function startWorkerRuntime(deps: RuntimeDeps, state: NodeState): P
     advertiseAddr: state.advertiseAddr,
     managerAddr: () => managers.pick(),
     credentials: () => credentials,
-    save: (c) => deps.keys.saveCredentials(c),
+    save: (c) => deps.keys.saveCredentials(keepTrust(credentials, c)),
     onRenewed: (c, role) => {
-      credentials = keepNextRoot(credentials, c);
+      credentials = keepTrust(credentials, c);
       // Promoted: the node restarts as a manager (asynchronously; this runtime is stopped first).
       if (role === "manager") deps.onRoleChange?.(role, [...managers.all]);
     },
