@@ -4,6 +4,7 @@
  * it wins the etcd lease election), the cluster API on the listen address, its own agent connected
  * in-process, and certificate renewal.
  */
+import type { DispatcherConnector } from "../api/index.ts";
 import type { Clock, Logger } from "../base/index.ts";
 import { failedPrecondition, unavailable } from "../base/index.ts";
 import type { NodeCredentials } from "../ca/index.ts";
@@ -156,11 +157,12 @@ export async function startManagerRuntime(
     };
     push(stopManager);
     const logs = new LogHub({ ids, logger: logger.child({ module: "clusterapi/logs" }) });
+    const registry = nodeRegistry(store, clock);
     const server = new ClusterApiServer({
       credentials,
       security: clusterSecurity(store),
       authority: clusterAuthority(store, clock, ids),
-      registry: nodeRegistry(store, clock),
+      registry,
       dispatcher: manager.dispatcher,
       logs,
       membership: storeMembership(store, membership, dataKey, clock),
@@ -175,9 +177,18 @@ export async function startManagerRuntime(
       throw err;
     });
     push(() => server.stop());
+    // The local agent's session does not cross the cluster API, which records the address a session
+    // comes from (Status.Addr: other nodes' overlay entries point there); the advertise address is it.
+    const local: DispatcherConnector = {
+      openSession: async (nodeId, description) => {
+        const session = await manager.dispatcher.openSession(nodeId, description);
+        registry.sessionOpened?.(nodeId, state.advertiseAddr);
+        return session;
+      },
+    };
     const agent = await startAgentRuntime(
       { nodeId: state.nodeId, dockerSocket: deps.dockerSocket, clock, logger },
-      () => manager.dispatcher,
+      () => local,
     );
     push((opts) => agent.stop(opts));
     // Other managers relay this node's task logs through this manager's log hub.

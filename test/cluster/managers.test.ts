@@ -81,6 +81,20 @@ describe("three managers and a worker", () => {
       "{{.Swarm.ControlAvailable}} {{.Swarm.Managers}} {{len .Swarm.RemoteManagers}}",
     ]);
     assert.equal(info.trim(), "true 3 3");
+    // every node's Status.Addr is its own address, joined managers included (overlay entries use it)
+    for (const i of [1, 2, 3, 4]) {
+      const addr = await waitFor(
+        `Status.Addr of mg-node${i}`,
+        async () => {
+          const r = await cluster
+            .node(1)
+            .docker(["node", "inspect", `mg-node${i}`, "--format", "{{.Status.Addr}}"]);
+          return r.stdout.trim() || undefined;
+        },
+        15_000,
+      );
+      assert.equal(addr, cluster.node(i).addr);
+    }
   });
 
   test("a service created on a follower runs on every node", async () => {
