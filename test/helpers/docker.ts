@@ -98,3 +98,13 @@ export async function removeLabelled(label: string): Promise<void> {
     .filter(Boolean);
   if (ids.length > 0) await dockerCli(["rm", "-f", ...ids]);
 }
+
+/** Removes the local (bridge) networks of shoal node `nodeId` that dockerd still has. */
+export async function removeNodeNetworks(nodeId: string): Promise<void> {
+  const ids = (
+    await dockerCli(["network", "ls", "-q", "--filter", `label=io.shoal.node.id=${nodeId}`])
+  ).stdout
+    .split("\n")
+    .filter(Boolean);
+  if (ids.length > 0) await dockerCli(["network", "rm", ...ids]);
+}

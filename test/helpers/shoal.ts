@@ -10,6 +10,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { liveDirOf } from "../../src/daemon/node-keys.ts";
+import { removeLabelled, removeNodeNetworks } from "./docker.ts";
 
 export const REPO = resolve(import.meta.dirname, "../..");
 export const SHOAL_BIN = join(REPO, "bin/shoal");
@@ -207,6 +208,20 @@ export class ShoalDaemon {
   }
 
   /** Stops the daemon (SIGTERM, then SIGKILL) and removes its directories. */
+  /**
+   * Ends a test's swarm: removes `services`, leaves the swarm and stops the daemon, then removes on
+   * dockerd whatever node `nodeId` left behind (task containers, local networks), so that later
+   * tests on this dockerd do not meet its subnets.
+   */
+  async disposeSwarm(nodeId: string, services: string[] = []): Promise<void> {
+    if (services.length > 0) await this.docker(["service", "rm", ...services]);
+    await this.docker(["swarm", "leave", "--force"]);
+    await this.dispose();
+    if (!nodeId) return;
+    await removeLabelled(`com.docker.swarm.node.id=${nodeId}`);
+    await removeNodeNetworks(nodeId);
+  }
+
   async dispose(): Promise<void> {
     if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
       const timer = setTimeout(() => this.child?.kill("SIGKILL"), 15_000);

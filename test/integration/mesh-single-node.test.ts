@@ -16,8 +16,6 @@ const REPO = new URL("../..", import.meta.url).pathname;
 const POOL = `10.216.${Math.floor(Math.random() * 250)}.0/24`;
 const HTTPD = "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www";
 
-const dockerd = (args: string[]): string =>
-  execFileSync("/usr/bin/docker", ["-H", "unix:///var/run/docker.sock", ...args], { encoding: "utf8" });
 const sh = (cmd: string[]): string => {
   try {
     return execFileSync(cmd[0] ?? "", cmd.slice(1), { encoding: "utf8" });
@@ -77,17 +75,7 @@ describe("routing mesh on one node", () => {
     nodeId = (await ok(["info", "--format", "{{.Swarm.NodeID}}"])).trim();
   });
   after(async () => {
-    await daemon.docker(["service", "rm", "meshweb", "hostweb"]);
-    await daemon.docker(["swarm", "leave", "--force"]);
-    await daemon.dispose();
-    const left = dockerd(["ps", "-aq", "--filter", `label=com.docker.swarm.node.id=${nodeId}`])
-      .split("\n")
-      .filter(Boolean);
-    if (left.length > 0) dockerd(["rm", "-f", ...left]);
-    const nets = dockerd(["network", "ls", "-q", "--filter", `label=io.shoal.node.id=${nodeId}`])
-      .split("\n")
-      .filter(Boolean);
-    if (nets.length > 0) dockerd(["network", "rm", ...nets]);
+    await daemon.disposeSwarm(nodeId, ["meshweb", "hostweb"]);
   });
 
   test("service create -p answers on loopback and the host's address, from both replicas", async () => {

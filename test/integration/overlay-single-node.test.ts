@@ -60,17 +60,7 @@ describe("overlay networks on one node: bridge, DNS, VIP", () => {
     nodeId = (await ok(["info", "--format", "{{.Swarm.NodeID}}"])).trim();
   });
   after(async () => {
-    await daemon.docker(["service", "rm", "api", "client"]);
-    await daemon.docker(["swarm", "leave", "--force"]);
-    await daemon.dispose();
-    const left = dockerd(["ps", "-aq", "--filter", `label=com.docker.swarm.node.id=${nodeId}`])
-      .split("\n")
-      .filter(Boolean);
-    if (left.length > 0) dockerd(["rm", "-f", ...left]);
-    const nets = dockerd(["network", "ls", "-q", "--filter", `label=io.shoal.node.id=${nodeId}`])
-      .split("\n")
-      .filter(Boolean);
-    if (nets.length > 0) dockerd(["network", "rm", ...nets]);
+    await daemon.disposeSwarm(nodeId, ["api", "client"]);
   });
 
   test("services on an overlay: the network is a local bridge with the cluster's subnet", async () => {
