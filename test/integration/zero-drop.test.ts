@@ -190,4 +190,20 @@ describe("zero failed requests during update, start-first update and scale-down"
     });
     assert.ok(drainingSeen);
   });
+
+  test("the drain label is checked at update: a bad one is refused by name, a good one stored", async () => {
+    const bad = await docker(daemon.socket, [
+      "service",
+      "update",
+      "-d",
+      "--label-add",
+      "io.shoal.drain-period=5",
+      "web",
+    ]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /invalid label io\.shoal\.drain-period=5: time: missing unit in duration "5"/);
+    await ok(["service", "update", "-d", "--label-add", "io.shoal.drain-period=1500ms", "web"]);
+    const labels = await ok(["service", "inspect", "web", "--format", "{{json .Spec.Labels}}"]);
+    assert.equal(JSON.parse(labels)["io.shoal.drain-period"], "1500ms");
+  });
 });
