@@ -24,6 +24,7 @@ before(() => {
 describe("swarm ca --rotate on one node", () => {
   const daemon = new ShoalDaemon();
   const files = mkdtempSync(join(tmpdir(), "shoal-ca-"));
+  let nodeId = "";
   before(async () => {
     await daemon.start();
     const init = await daemon.init();
@@ -31,6 +32,10 @@ describe("swarm ca --rotate on one node", () => {
   });
   after(async () => {
     await daemon.docker(["service", "rm", "keep"]);
+    // The shared dockerd keeps stopped task containers: remove this node's.
+    const left = await daemon.docker(["ps", "-aq", "--filter", `label=com.docker.swarm.node.id=${nodeId}`]);
+    const ids = left.stdout.split("\n").filter(Boolean);
+    if (nodeId && ids.length > 0) await daemon.docker(["rm", "-f", ...ids]);
     await daemon.dispose();
     rmSync(files, { recursive: true, force: true });
   });
@@ -46,10 +51,21 @@ describe("swarm ca --rotate on one node", () => {
     const leaf = new X509Certificate(readFileSync(certFile()));
     return (Date.parse(leaf.validTo) - Date.parse(leaf.validFrom)) / 3_600_000;
   };
+  // This node's task containers only: the machine's dockerd is shared with other tests.
   const containers = async () =>
-    (await ok(["ps", "-q", "--filter", "label=com.docker.swarm.service.name=keep"])).trim();
+    (
+      await ok([
+        "ps",
+        "-q",
+        "--filter",
+        "label=com.docker.swarm.service.name=keep",
+        "--filter",
+        `label=com.docker.swarm.node.id=${nodeId}`,
+      ])
+    ).trim();
 
   test("rotate: progress until every node converged, then the new root; tokens change", async () => {
+    nodeId = (await ok(["info", "--format", "{{.Swarm.NodeID}}"])).trim();
     await ok(["service", "create", "-d", "--name", "keep", "busybox:local", "sleep", "1d"]);
     const running = await waitFor("keep running", async () => (await containers()) || undefined, 60_000);
     const oldRoot = (await ok(["swarm", "ca"])).trim();
