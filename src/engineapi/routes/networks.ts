@@ -131,7 +131,7 @@ export function registerNetworkRoutes(app: EngineApp, deps: RouteDeps): void {
 
   app.delete<{ Params: Params }>("/networks/:id", async (request, reply) => {
     const control = managerControl(deps);
-    if (!control || !control.hasNetwork(request.params.id)) return forward(deps, request, reply);
+    if (!control?.hasNetwork(request.params.id)) return forward(deps, request, reply);
     await control.removeNetwork(request.params.id);
     return sendEmpty(reply, 204);
   });

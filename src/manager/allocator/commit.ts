@@ -84,7 +84,7 @@ function objectWrites(snap: AllocSnapshot, plan: PassPlan): Array<(tx: WriteTx) 
   for (const [id, task] of plan.tasks) {
     units.push((tx) => {
       const cur = tx.get("tasks", id) as NetworkedTask | undefined;
-      if (!cur || cur.Status?.State !== "new") return;
+      if (cur?.Status?.State !== "new") return;
       const { Err: _waited, ...status } = { ...cur.Status, ...task.Status };
       const next: NetworkedTask = { ...cur, Status: status };
       if (task.NetworksAttachments) next.NetworksAttachments = task.NetworksAttachments;
