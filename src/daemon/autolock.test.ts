@@ -69,6 +69,8 @@ describe("SwarmNode with autolocked keys", () => {
   let root: string;
   let kek: Buffer;
   let starts: number;
+  /** startRuntime fails this many times first (a manager without quorum). */
+  let failFirst: number;
 
   const node = () => {
     const dataDir = join(root, "data");
@@ -85,6 +87,10 @@ describe("SwarmNode with autolocked keys", () => {
       keys: new NodeKeys(swarmDir(dataDir), join(root, "live")),
       startRuntime: async () => {
         starts++;
+        if (failFirst > 0) {
+          failFirst--;
+          throw new Error("etcd has no quorum");
+        }
         return runtime;
       },
       join: async () => assert.fail("no join here"),
@@ -95,6 +101,7 @@ describe("SwarmNode with autolocked keys", () => {
   beforeEach(async () => {
     root = mkdtempSync(join(tmpdir(), "shoal-lock-"));
     starts = 0;
+    failFirst = 0;
     kek = randomBytes(32);
     const dataDir = join(root, "data");
     saveNodeState(dataDir, state);
@@ -143,6 +150,21 @@ describe("SwarmNode with autolocked keys", () => {
     assert.equal(starts, 1);
     assert.equal(n.swarmHeader(), "active/manager");
     await fails(() => n.swarmUnlock(formatUnlockKey(kek)), "Conflict", "swarm is not locked");
+    await n.stop();
+  });
+
+  test("unlock with the right key but a node that cannot start: moby's error, then retrying, not locked", async () => {
+    failFirst = 1;
+    const n = node();
+    await n.start();
+    await fails(
+      () => n.swarmUnlock(formatUnlockKey(kek)),
+      "Internal",
+      "swarm component could not be started: etcd has no quorum",
+    );
+    // unlocked and retrying (so that init --force-new-cluster can recover a manager without quorum)
+    assert.equal(n.swarmHeader(), "error");
+    assert.equal((await n.swarmInfo()).LocalNodeState, "error");
     await n.stop();
   });
 

@@ -398,8 +398,9 @@ export class SwarmNode implements NodeBackend {
     try {
       await this.run(phase.state, false);
     } catch (err) {
-      this.deps.keys.forget();
-      this.phase = phase;
+      // The key was right: as moby's node runner, the node stays unlocked and keeps trying (say, a
+      // manager without quorum), so that `swarm init --force-new-cluster` can recover it.
+      this.failed(phase.state, err);
       throw internal(`swarm component could not be started: ${(err as Error).message}`, err);
     }
     this.deps.logger.info({ "node.id": phase.state.nodeId }, "swarm unlocked");
