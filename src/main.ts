@@ -148,17 +148,30 @@ stack
   .option("--prune", "remove services no longer in the files")
   .option("--wait", "wait until every service converged (running, healthy); exit 1 if one does not")
   .option("--timeout <seconds>", "how long --wait and depends_on waits may take", "300")
+  .addOption(
+    new Option("--resolve-image <when>", "pin images to their registry digest")
+      .choices(["always", "changed", "never"])
+      .default("always"),
+  )
   .addOption(hostOption())
   .action(
     async (
       name: string,
-      opts: { composeFile: string[]; prune?: boolean; wait?: boolean; timeout: string; host?: string },
+      opts: {
+        composeFile: string[];
+        prune?: boolean;
+        wait?: boolean;
+        timeout: string;
+        resolveImage: "always" | "changed" | "never";
+        host?: string;
+      },
     ) => {
       const { stackDeploy } = await import("./cli/stack-deploy.ts");
       await stackDeploy(hostOf(opts.host), opts.composeFile, name, {
         prune: opts.prune,
         wait: opts.wait,
         timeoutMs: Number(opts.timeout) * 1000,
+        resolveImage: opts.resolveImage,
         io,
       });
     },

@@ -44,7 +44,12 @@ export class StackClient {
 export interface ServiceView {
   ID: string;
   Version: { Index: number };
-  Spec: { Name: string; TaskTemplate?: { ForceUpdate?: number }; Mode?: Record<string, unknown> };
+  Spec: {
+    Name: string;
+    Labels?: Record<string, string>;
+    TaskTemplate?: { ForceUpdate?: number; ContainerSpec?: { Image?: string } };
+    Mode?: Record<string, unknown>;
+  };
   ServiceStatus?: { RunningTasks: number; DesiredTasks: number; CompletedTasks?: number };
   UpdateStatus?: { State?: string; Message?: string };
 }

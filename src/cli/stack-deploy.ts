@@ -14,6 +14,7 @@ import {
   type StackObjects,
 } from "../stack/index.ts";
 import { type ServiceView, StackClient, stackFilter, stackServices } from "./stack-client.ts";
+import { pinServiceImage, type ResolveImage } from "./stack-image.ts";
 import { waitForServices } from "./stack-wait.ts";
 
 export interface DeployOutput {
@@ -29,6 +30,8 @@ export interface DeployOptions {
   io: DeployOutput;
   /** Variables for `${VAR}` in the compose files (default: this process's environment). */
   env?: NodeJS.ProcessEnv;
+  /** When to pin images to their registry digest (docker stack deploy's --resolve-image). */
+  resolveImage?: ResolveImage;
 }
 
 interface Named {
@@ -156,8 +159,14 @@ export async function deployObjects(
       const late = await waitForServices(client, o.namespace, deps, { timeoutMs: opts.timeoutMs ?? 300_000 });
       if (late.length > 0) throw new Error(`service ${name}: dependencies not running: ${late.join(", ")}`);
     }
-    const spec = await resolveRefs(client, svc.spec);
     const current = byName.get(name);
+    const spec = await pinServiceImage(
+      client,
+      await resolveRefs(client, svc.spec),
+      opts.resolveImage ?? "always",
+      current,
+      io.err,
+    );
     if (current) {
       io.out(`Updating service ${name} (id: ${current.ID})`);
       (spec.TaskTemplate as JsonObject).ForceUpdate = current.Spec.TaskTemplate?.ForceUpdate ?? 0;
