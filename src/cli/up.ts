@@ -107,7 +107,8 @@ async function deployDemo(cluster: DevCluster, req: UpRequest, io: UpIo): Promis
     prune: true,
     wait: true,
     timeoutMs: req.timeoutMs,
-    env: { ...process.env, DEMO_IMAGE: cluster.registry.ref },
+    // by tag: the deploy pins it to the registry's digest (--resolve-image always)
+    env: { ...process.env, DEMO_IMAGE: cluster.registry.image },
     io: indent,
   });
   const web = await engineRequest(cluster.node(1).shoalSocket, "GET", `/v1.41/services/${DEMO_STACK}_web`);

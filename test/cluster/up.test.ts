@@ -94,7 +94,8 @@ describe("shoal up / shoal down", { timeout: 600_000 }, () => {
       ]),
       "service inspect",
     ).trim();
-    assert.match(image, new RegExp(`^172\\.16\\.${idx}\\.254:5000/busybox@sha256:[0-9a-f]{64}$`));
+    // the compose file names the image by tag; shoal stack deploy pinned it to the registry's digest
+    assert.match(image, new RegExp(`^172\\.16\\.${idx}\\.254:5000/busybox:local@sha256:[0-9a-f]{64}$`));
     const ps = ok(
       await docker(host, [
         "service",
