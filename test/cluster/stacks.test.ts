@@ -87,6 +87,8 @@ describe("a 5-service stack on 3 nodes: docker stack deploy, DNS, redeploy, shoa
   const file = join(dir, "f.yml");
   const file2 = join(dir, "f2.yml");
   let v1: Variant;
+  /** Swarm network IDs of the stacks' overlays, to find their local networks on the nodes' dockerds. */
+  const networkIds: string[] = [];
 
   before(async () => {
     cluster = await ClusterHarness.create({ nodes: 3, name: "stk", shoal: true });
@@ -151,6 +153,39 @@ describe("a 5-service stack on 3 nodes: docker stack deploy, DNS, redeploy, shoa
       return undefined;
     });
 
+  /** `node N: <network>` for every local network on a node's dockerd standing for one of the swarm networks. */
+  const localNetworks = async (ids: readonly string[]) => {
+    const found: string[] = [];
+    for (const n of cluster.nodes) {
+      const r = await n.dockerdCli([
+        "network",
+        "ls",
+        "--format",
+        '{{.Name}} {{.Label "io.shoal.network.id"}}',
+      ]);
+      for (const l of lines(r.stdout)) {
+        const [name, id] = l.split(" ");
+        if (id && ids.includes(id)) found.push(`node ${n.index}: ${name}`);
+      }
+    }
+    return found;
+  };
+  const recordNetworks = async (stack: string) => {
+    const ids = lines(
+      await ok([
+        "network",
+        "ls",
+        "-q",
+        "--no-trunc",
+        "--filter",
+        `label=com.docker.stack.namespace=${stack}`,
+      ]),
+    );
+    assert.equal(ids.length, 2, `${stack}'s two overlays`);
+    networkIds.push(...ids);
+    return ids;
+  };
+
   test("docker stack deploy: 5 services converge across the nodes, the published port answers on every node", async () => {
     const out = await ok(["stack", "deploy", "-c", file, "app"]);
     for (const what of [
@@ -192,6 +227,16 @@ describe("a 5-service stack on 3 nodes: docker stack deploy, DNS, redeploy, shoa
       ])
     ).trim();
     assert.match(health, /timeout 3 wget/);
+    // the healthcheck runs in the web tasks' containers, on whichever node they are
+    const { node, id } = await containerOf("app_web");
+    await waitFor("a web container healthy", async () => {
+      const r = await node.dockerdCli(["inspect", "-f", "{{.State.Health.Status}}", id]);
+      return r.stdout.trim() === "healthy" ? true : undefined;
+    });
+    // each overlay is a local network on the nodes running its tasks (all three here: web is on every node)
+    const ids = await recordNetworks("app");
+    const local = await localNetworks(ids);
+    assert.ok(local.length >= 4, `app's overlays on the nodes: ${local.join(", ")}`);
     for (const n of cluster.nodes) {
       const url = `http://${n.addr}:8080/`;
       await waitFor(`${url} answering through the mesh`, async () => (await httpStatus(url)) === 200, 60_000);
@@ -274,6 +319,7 @@ describe("a 5-service stack on 3 nodes: docker stack deploy, DNS, redeploy, shoa
           ])
         ).trim(),
       ) as { Env?: string[]; Image: string };
+    await recordNetworks("app2");
     const rev1 = await specOf();
     assert.deepEqual(rev1.Env, ["LEVEL=1"]);
     const history1 = await shoalOk(["stack", "history", "app2"]);
@@ -330,7 +376,7 @@ describe("a 5-service stack on 3 nodes: docker stack deploy, DNS, redeploy, shoa
       60_000,
     );
     await waitFor(
-      "no task containers on any node",
+      "no task containers nor stack networks on any node's dockerd",
       async () => {
         const l: string[] = [];
         for (const n of cluster.nodes) {
