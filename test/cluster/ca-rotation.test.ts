@@ -76,21 +76,36 @@ describe("root CA rotation across a cluster", () => {
     assert.notEqual(newRoot, oldRoot);
     console.error(`rotation of 4 nodes took ${took} ms`);
 
-    // Every node's TLSInfo (as every manager sees it) and its root file on disk.
+    // Every node's TLSInfo (as every manager sees it) and its root file on disk. The CLI is done
+    // when every certificate has the new issuer; a node reports the root it trusts on its next
+    // check-in with the CA (every 3 s), so the trust roots may lag the CLI by a few seconds.
     for (const m of [1, 2, 3]) {
-      const ids = (await ok(cluster.node(m), ["node", "ls", "-q"])).trim().split("\n");
-      assert.equal(ids.length, 4);
-      const roots = await ok(cluster.node(m), [
-        "node",
-        "inspect",
-        ...ids,
-        "--format",
-        "{{json .Description.TLSInfo.TrustRoot}}",
-      ]);
-      for (const line of roots.trim().split("\n")) assert.equal((JSON.parse(line) as string).trim(), newRoot);
+      await waitFor(
+        `every node's TrustRoot is the new root, as node ${m} sees it`,
+        async () => {
+          const ids = (await ok(cluster.node(m), ["node", "ls", "-q"])).trim().split("\n");
+          if (ids.length !== 4) return undefined;
+          const roots = await ok(cluster.node(m), [
+            "node",
+            "inspect",
+            ...ids,
+            "--format",
+            "{{json .Description.TLSInfo.TrustRoot}}",
+          ]);
+          const lines = roots.trim().split("\n");
+          return lines.every((l) => (JSON.parse(l) as string).trim() === newRoot) ? true : undefined;
+        },
+        30_000,
+      );
       assert.equal((await ok(cluster.node(m), ["swarm", "ca"])).trim(), newRoot);
     }
-    for (const i of [1, 2, 3, 4]) assert.equal(rootFileOf(cluster.node(i)), newRoot, `node ${i}'s root file`);
+    for (const i of [1, 2, 3, 4]) {
+      await waitFor(
+        `node ${i}'s root file is the new root`,
+        async () => (rootFileOf(cluster.node(i)) === newRoot ? true : undefined),
+        30_000,
+      );
+    }
     const after4 = await Promise.all([1, 2, 3, 4].map((i) => containersOn(cluster.node(i))));
     assert.deepEqual(after4, before4, "no container was replaced");
   });
