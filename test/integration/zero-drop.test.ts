@@ -134,17 +134,7 @@ describe("zero failed requests during update, start-first update and scale-down"
   });
 
   after(async () => {
-    await daemon.docker(["service", "rm", "web", "client"]);
-    await daemon.docker(["swarm", "leave", "--force"]);
-    await daemon.dispose();
-    const left = dockerd(["ps", "-aq", "--filter", `label=com.docker.swarm.node.id=${nodeId}`])
-      .split("\n")
-      .filter(Boolean);
-    if (left.length > 0) dockerd(["rm", "-f", ...left]);
-    const nets = dockerd(["network", "ls", "-q", "--filter", `label=io.shoal.node.id=${nodeId}`])
-      .split("\n")
-      .filter(Boolean);
-    if (nets.length > 0) dockerd(["network", "rm", ...nets]);
+    await daemon.disposeSwarm(nodeId, ["web", "client"]);
   });
 
   test("service update --force (stop-first, one at a time): no request fails", async () => {
