@@ -35,7 +35,8 @@ export interface AgentDeps {
 
 const INITIAL_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 8000;
-const REPORT_INTERVAL_MS = 50;
+/** Pause before sending again after a failed status report. */
+const REPORT_RETRY_MS = 100;
 
 export class Agent {
   private readonly assigned = new AssignedTasks();
@@ -132,7 +133,11 @@ export class Agent {
     }
   }
 
-  /** Sends coalesced status reports whenever a session is up; keeps them across reconnects. */
+  /**
+   * Sends status reports whenever a session is up, keeping them across reconnects. A report goes
+   * at once when no send is in flight; those arriving during a send go together right after it,
+   * so a burst costs few dispatcher writes without delaying the first report.
+   */
   private async reportLoop(signal: AbortSignal): Promise<void> {
     while (!signal.aborted || this.reporter.size > 0) {
       const session = this.session;
@@ -140,9 +145,13 @@ export class Agent {
         const batch = this.reporter.take();
         try {
           await session.updateTaskStatus(batch);
+          continue;
         } catch (err) {
           this.reporter.restore(batch);
           this.deps.logger.warn({ err }, "status report failed; will retry");
+          if (signal.aborted) break;
+          await this.deps.clock.sleep(REPORT_RETRY_MS, signal).catch(() => undefined);
+          continue;
         }
       }
       if (signal.aborted) break;
@@ -151,7 +160,6 @@ export class Agent {
         if (this.reporter.size > 0 && this.session) resolve();
       });
       this.wakeReporter = undefined;
-      await this.deps.clock.sleep(REPORT_INTERVAL_MS, signal).catch(() => undefined);
     }
   }
 }

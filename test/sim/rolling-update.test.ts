@@ -125,7 +125,14 @@ describe("rolling updates: manager + agent + executor on a fake engine", () => {
     const { ID } = control.getService("roll");
     await update("roll", (s) => ({
       ...withEnv(['SHOAL_FAKE={"runMs":50,"exitCode":1}'])(s),
-      UpdateConfig: { ...s.UpdateConfig, Order: "stop-first", Parallelism: 1, FailureAction: "pause" },
+      // the delay lets the first new task's failure (after 50 ms) be seen before the next slot
+      UpdateConfig: {
+        ...s.UpdateConfig,
+        Order: "stop-first",
+        Parallelism: 1,
+        Delay: 300 * MS,
+        FailureAction: "pause",
+      },
     }));
     await until("update paused", () => stateOf(ID) === "paused");
     assert.match(

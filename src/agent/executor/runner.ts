@@ -229,9 +229,14 @@ export class TaskRunner {
   private async run(): Promise<void> {
     let outcome: ActionOutcome | undefined;
     const retryMs = this.opts.retryDelayMs ?? 1000;
+    let container: ObservedContainer | null | undefined;
+    // true while `container` is still current: only our own status reports happened since the
+    // inspect (no action, no event, no task update), so the next step needs no new round trip
+    let current = false;
     while (!this.stopped) {
       this.dirty = false;
-      const container = await this.observe();
+      if (!current) container = await this.observe();
+      current = false;
       if (container === undefined) {
         await this.sleep(retryMs);
         continue;
@@ -252,8 +257,10 @@ export class TaskRunner {
       switch (step.kind) {
         case "report":
           // a report that changes nothing would only repeat itself: wait for dockerd instead
-          if (this.report(step.status)) this.dirty = true;
-          else await this.sleep(this.opts.resyncMs ?? 30_000);
+          if (this.report(step.status)) {
+            current = !this.dirty;
+            this.dirty = true;
+          } else await this.sleep(this.opts.resyncMs ?? 30_000);
           if (TaskStates[step.status.State] > TaskStates.running) await this.releasePayloadFiles();
           break;
         case "retry":

@@ -21,7 +21,11 @@ export interface ControllerLoopOptions {
   logger: Logger;
   tables: readonly TableName[];
   step: (now: number) => Promise<StepResult | undefined>;
-  /** Quiet time after a change before the step runs, so bursts become one step. */
+  /**
+   * Quiet time after a change before the step runs. By default none: the step runs as soon as the
+   * events already delivered are taken in, and changes arriving during a step fold into one more
+   * step, so a burst costs few steps without delaying the first.
+   */
   debounceMs?: number;
   /** Pause after a failed step before trying again. */
   retryMs?: number;
@@ -30,7 +34,7 @@ export interface ControllerLoopOptions {
 /** Runs until the signal aborts; resolves once the last step has finished. */
 export async function runControllerLoop(opts: ControllerLoopOptions, signal: AbortSignal): Promise<void> {
   const { clock, logger } = opts;
-  const debounceMs = opts.debounceMs ?? 20;
+  const debounceMs = opts.debounceMs ?? 0;
   const retryMs = opts.retryMs ?? 500;
   let dirty = true;
   let wake: (() => void) | undefined;
@@ -55,7 +59,8 @@ export async function runControllerLoop(opts: ControllerLoopOptions, signal: Abo
       });
       wake = undefined;
       if (signal.aborted) break;
-      await clock.sleep(debounceMs).catch(() => undefined);
+      if (debounceMs > 0) await clock.sleep(debounceMs).catch(() => undefined);
+      else await new Promise<void>((resolve) => setImmediate(resolve));
     }
     dirty = false;
     timer?.cancel();
