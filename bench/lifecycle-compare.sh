@@ -6,7 +6,8 @@
 # usage: bench/lifecycle-compare.sh            (see bench/README.md)
 # env:   NS="10 50"        replica counts (the scenario scales each to 2N)
 #        REPS=3            runs of the scenario per system and N
-#        SYSTEMS="swarm shoal"
+#        SYSTEMS="swarm shoal floor"   floor: dockerd alone doing the scenario's container work
+#                          (bench/dockerd-floor.ts), the bound no orchestrator on this dockerd can beat
 #        ORDER=system      for each N: all of Swarm's runs, then all of shoal's (one swarm init, one shoal
 #                          daemon per N); ORDER=rep alternates the systems run by run (a fresh swarm
 #                          init / shoal daemon for every run), fairer when the machine's load drifts
@@ -23,7 +24,7 @@
 # no container of a bench service left. Other containers on the dockerd are never touched.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd); REPO=$(cd "$HERE/.." && pwd)
-NS=${NS:-10 50}; REPS=${REPS:-3}; SYSTEMS=${SYSTEMS:-swarm shoal}; ORDER=${ORDER:-system}; WAIT_TIMEOUT=${WAIT_TIMEOUT:-300}
+NS=${NS:-10 50}; REPS=${REPS:-3}; SYSTEMS=${SYSTEMS:-swarm shoal floor}; ORDER=${ORDER:-system}; WAIT_TIMEOUT=${WAIT_TIMEOUT:-300}
 SHOAL_LOG_LEVEL=${SHOAL_LOG_LEVEL:-info}; SHOAL_SOURCE=${SHOAL_SOURCE:-head}; STAMP=${STAMP:-$(date -u +%Y-%m-%dT%H%MZ)}
 IMG=busybox:local; REAL=unix:///var/run/docker.sock
 OUT=$HERE/results; WORK=$(mktemp -d /tmp/shoal-bench.XXXXXX); RAW=$WORK/raw.jsonl
@@ -150,6 +151,19 @@ series() { # system docker-host n [first-run last-run]
   done
 }
 
+# dockerd alone doing the scenario's container work (bench/dockerd-floor.ts), neither system running.
+series_floor() { # n first-run last-run
+  local r
+  for r in $(seq "$2" "$3"); do
+    log "floor N=$1 rep $r/$REPS"
+    local lines rc load; load=$(cut -d' ' -f1 /proc/loadavg)
+    lines=$(timeout 600 node --import tsx "$HERE/dockerd-floor.ts" --n "$1" --image "$IMG"); rc=$?
+    echo "$lines" | grep '^{' | jq -c --argjson n "$1" --argjson rep "$r" --argjson rc "$rc" --argjson load "$load" \
+      '{system:"floor", n_replicas:$n, rep:$rep, script_rc:$rc, loadavg1_before:$load} + .' >>"$RAW"
+    log "  -> rc=$rc: $(echo "$lines" | jq -rc '"\(.step)=\(.ms)"' 2>/dev/null | tr '\n' ' ')"
+  done
+}
+
 # --- preflight
 if [ "$SHOAL_SOURCE" = head ]; then
   SHOAL_TREE=$WORK/shoal-head; SHOAL_COMMIT=$(git -C "$REPO" rev-parse HEAD); mkdir -p "$SHOAL_TREE"
@@ -179,6 +193,7 @@ run_system() { # system n [first-run last-run]
     swarm) if swarm_up; then series swarm "$REAL" "$2" "${3:-}" "${4:-}"; else log "swarm init failed"; fi; swarm_down ;;
     shoal) if shoal_up "$2" "${3:-}"; then series shoal "$SH" "$2" "${3:-}" "${4:-}"; else log "shoal did not start; see the daemon log in $WORK"; fi
            shoal_down "$2" "${3:-all}" ;;
+    floor) series_floor "$2" "${3:-1}" "${4:-$REPS}" ;;
     *) log "unknown system $1" ;;
   esac
 }
