@@ -3,12 +3,9 @@
  * manager (store + control API) or a worker (agent only). It is the NodeBackend the Engine API
  * server talks to for `swarm init/join/leave` and `/info`.
  */
-import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { NodeDescription, SwarmInfo, SwarmSpec, Task } from "../api/index.ts";
-import type { Clock, Ids, Logger } from "../base/index.ts";
-import { internal, invalidArgument, notImplemented, unavailable } from "../base/index.ts";
-import type { NodeCredentials } from "../ca/index.ts";
+import type { SwarmInfo, Task } from "../api/index.ts";
+import { internal, notImplemented, unavailable } from "../base/index.ts";
 import { parseUnlockKey } from "../ca/index.ts";
 import type {
   NodeBackend,
@@ -17,89 +14,30 @@ import type {
   TaskLogLine,
   TaskLogOptions,
 } from "../engineapi/index.ts";
-import type { ControlApi, EspProbe } from "../manager/controlapi/index.ts";
-import {
-  ControlApiImpl,
-  clusterInfo,
-  mergeSwarmSpec,
-  newIngressNetwork,
-  validateSwarmSpec,
-} from "../manager/controlapi/index.ts";
-import { DEFAULT_SWARM_PORT, resolveAddrs } from "./addr.ts";
-import {
-  initAutolock,
-  invalidUnlockKey,
-  lockedSwarmInfo,
-  notLocked,
-  refuseLockedLeave,
-  swarmLocked,
-} from "./autolock.ts";
+import type { ControlApi } from "../manager/controlapi/index.ts";
+import { ControlApiImpl, newIngressNetwork } from "../manager/controlapi/index.ts";
+import { invalidUnlockKey, notLocked, refuseLockedLeave, swarmLocked } from "./autolock.ts";
 import { bootstrapSwarm } from "./bootstrap.ts";
 import { reformAsSoleManager } from "./force-new-cluster.ts";
-import type { NodeKeys } from "./node-keys.ts";
 import type { NodeState } from "./node-state.ts";
 import { loadNodeState, removeSwarmState, saveNodeState, swarmDir } from "./node-state.ts";
-import { errorText, failedSwarmInfo, ResumeRetry } from "./resume.ts";
+import { errorText, ResumeRetry } from "./resume.ts";
+import { prepareRole, undoRole } from "./role-switch.ts";
 import type { NodeRuntime } from "./runtime.ts";
 import { killStaleEtcd } from "./stale-etcd.ts";
+import type { SwarmNodeDeps } from "./swarm-deps.ts";
+import { controlOf, type Phase, swarmHeader, swarmInfo } from "./swarm-phase.ts";
+import { joinedState, planInit, planJoin } from "./swarm-requests.ts";
 import {
   ALREADY_IN_SWARM,
-  firstThat,
   LAST_MANAGER,
   MANAGER_PREPARING,
   NOT_A_MANAGER,
   NOT_IN_SWARM,
-  parseAvailability,
   WORKER_NOT_MANAGER,
 } from "./swarm-texts.ts";
 
-export interface JoinedNode {
-  nodeId: string;
-  role: "manager" | "worker";
-  clusterId: string;
-  credentials: NodeCredentials;
-}
-
-export interface SwarmNodeDeps {
-  dataDir: string;
-  clock: Clock;
-  ids: Ids;
-  logger: Logger;
-  /** The node's TLS and data keys: wrapped with autolock, and what `swarm unlock` opens. */
-  keys: NodeKeys;
-  /**
-   * Starts what the node runs for its role; `fresh` on swarm init (new store). The runtime calls
-   * `onRoleChange` when a promotion or demotion needs the node to run the other role.
-   */
-  startRuntime(
-    state: NodeState,
-    fresh: boolean,
-    onRoleChange: (role: "manager" | "worker", managers: string[]) => void,
-  ): Promise<NodeRuntime>;
-  /** Joins through a manager's cluster API with a token: certificate and node ID. */
-  join(
-    addr: string,
-    token: string,
-    availability: "active" | "pause" | "drain",
-    advertiseAddr: string,
-  ): Promise<JoinedNode>;
-  /**
-   * A node that joined as a manager becomes an etcd member through `managerAddr` before its
-   * runtime starts (fills in `state.etcd`); absent: joining as a manager is not supported.
-   */
-  prepareManager?(state: NodeState, managerAddr: string, credentials: NodeCredentials): Promise<void>;
-  /** The node's description (hostname, platform, resources, engine) as the agent sees it. */
-  describeNode(): Promise<NodeDescription>;
-  /** Whether the kernel has IPsec ESP, for encrypted overlays (absent: treated as missing). */
-  espSupported?: EspProbe;
-}
-
-type Active = { kind: "active"; state: NodeState; runtime: NodeRuntime; control?: ControlApi };
-/** A manager of an autolocked swarm, restarted: nothing runs until `swarm unlock`. */
-type Locked = { kind: "locked"; state: NodeState };
-/** A saved membership that could not resume (resume.ts): retried in the background. */
-type Failed = { kind: "error"; state: NodeState; retry: ResumeRetry };
-type Phase = { kind: "inactive" } | { kind: "pending" } | Locked | Failed | Active;
+export type { JoinedNode, SwarmNodeDeps } from "./swarm-deps.ts";
 
 export class SwarmNode implements NodeBackend {
   private phase: Phase = { kind: "inactive" };
@@ -155,84 +93,23 @@ export class SwarmNode implements NodeBackend {
   }
 
   swarmHeader(): string {
-    if (this.phase.kind === "pending") return "pending";
-    if (this.phase.kind === "inactive") return "inactive";
-    if (this.phase.kind === "locked") return "locked";
-    if (this.phase.kind === "error") return "error";
-    return this.phase.state.role === "manager" ? "active/manager" : "active/worker";
+    return swarmHeader(this.phase);
   }
 
   async swarmInfo(): Promise<SwarmInfo> {
-    const phase = this.phase;
-    if (phase.kind === "locked") return lockedSwarmInfo(phase.state);
-    if (phase.kind === "error") return failedSwarmInfo(phase.state, phase.retry.message);
-    if (phase.kind !== "active") {
-      return {
-        NodeID: "",
-        NodeAddr: "",
-        LocalNodeState: phase.kind === "pending" ? "pending" : "inactive",
-        ControlAvailable: false,
-        Error: "",
-        RemoteManagers: null,
-      };
-    }
-    const { state, runtime } = phase;
-    const base = {
-      NodeID: state.nodeId,
-      NodeAddr: state.advertiseAddr,
-      LocalNodeState: "active" as const,
-      ControlAvailable: state.role === "manager",
-      Error: "",
-    };
-    if (!runtime.store) {
-      return { ...base, RemoteManagers: (state.managers ?? []).map((Addr) => ({ NodeID: "", Addr })) };
-    }
-    const { cluster, nodes } = runtime.store.view((tx) => ({
-      cluster: tx.list("clusters")[0],
-      nodes: tx.list("nodes"),
-    }));
-    const managers = nodes.filter((n) => n.Spec?.Role === "manager");
-    return {
-      ...base,
-      RemoteManagers: managers.map((n) => ({ NodeID: n.ID, Addr: n.ManagerStatus?.Addr ?? "" })),
-      Nodes: nodes.length,
-      Managers: managers.length,
-      ...(cluster ? { Cluster: clusterInfo(cluster) } : {}),
-    };
+    return swarmInfo(this.phase);
   }
 
   control(): ControlApi {
-    const phase = this.phase;
-    if (phase.kind === "pending" || phase.kind === "error") throw unavailable(MANAGER_PREPARING);
-    if (phase.kind === "locked") throw swarmLocked();
-    if (phase.kind !== "active") throw unavailable(NOT_A_MANAGER);
-    if (!phase.control) throw unavailable(WORKER_NOT_MANAGER);
-    return phase.control;
+    return controlOf(this.phase);
   }
 
   async swarmInit(req: SwarmInitRequest): Promise<string> {
     const existing = req.ForceNewCluster ? this.membershipToForce() : undefined;
     if (existing) return this.forceNewCluster(existing, req);
     if (this.phase.kind !== "inactive") throw unavailable(ALREADY_IN_SWARM);
-    const merged = mergeSwarmSpec(req.Spec as SwarmSpec | undefined);
-    validateSwarmSpec(merged);
-    const { spec, unlockKey } = initAutolock(req.AutoLockManagers, merged, this.deps.ids);
-    const availability = parseAvailability(req.Availability);
-    const dataPathPort = req.DataPathPort || 4789;
-    if (dataPathPort < 1024 || dataPathPort > 49151) {
-      throw invalidArgument(`data path port must be within 1024-49151 range, got ${dataPathPort}`);
-    }
-    const addrs = resolveAddrs(req.ListenAddr, req.AdvertiseAddr);
+    const { state, spec, unlockKey, availability, advertisePort } = planInit(req, this.deps.ids);
     const { ids, clock } = this.deps;
-    const state: NodeState = {
-      nodeId: ids.newId(),
-      clusterId: ids.newId(),
-      role: "manager",
-      advertiseAddr: addrs.advertiseAddr,
-      listenAddr: `${addrs.listenHost}:${addrs.listenPort}`,
-      etcd: { clientPort: 0, peerPort: 0 },
-      managers: [`${addrs.advertiseAddr}:${addrs.advertisePort}`],
-    };
     return this.changing(async () => {
       const description = await this.deps.describeNode();
       const fresh = await bootstrapSwarm(
@@ -241,7 +118,7 @@ export class SwarmNode implements NodeBackend {
         req,
         availability,
         description,
-        addrs.advertisePort,
+        advertisePort,
         clock,
         ids,
         unlockKey,
@@ -305,38 +182,27 @@ export class SwarmNode implements NodeBackend {
 
   async swarmJoin(req: SwarmJoinRequest): Promise<void> {
     if (this.phase.kind !== "inactive") throw unavailable(ALREADY_IN_SWARM);
-    const remote = req.RemoteAddrs?.[0];
-    if (!remote) throw invalidArgument("at least 1 RemoteAddr is required to join");
-    if (!req.JoinToken) throw invalidArgument("a join token is required to join a swarm");
-    const managerAddr = remote.includes(":") ? remote : `${remote}:${DEFAULT_SWARM_PORT}`;
-    const availability = parseAvailability(req.Availability);
-    const addrs = resolveAddrs(req.ListenAddr, req.AdvertiseAddr);
+    const plan = planJoin(req);
     await this.changing(async () => {
       const joined = await this.deps.join(
-        managerAddr,
-        req.JoinToken as string,
-        availability,
-        addrs.advertiseAddr,
+        plan.managerAddr,
+        plan.token,
+        plan.availability,
+        plan.addrs.advertiseAddr,
       );
       if (joined.role === "manager" && !this.deps.prepareManager) {
         throw notImplemented("joining as a manager");
       }
       await this.deps.keys.saveCredentials(joined.credentials);
-      const state: NodeState = {
-        nodeId: joined.nodeId,
-        clusterId: joined.clusterId,
-        role: joined.role,
-        advertiseAddr: addrs.advertiseAddr,
-        listenAddr: `${addrs.listenHost}:${addrs.listenPort}`,
-        etcd: { clientPort: 0, peerPort: 0 },
-        managers: [managerAddr],
-      };
-      if (joined.role === "manager") await this.deps.prepareManager?.(state, managerAddr, joined.credentials);
+      const state = joinedState(joined, plan);
+      if (joined.role === "manager") {
+        await this.deps.prepareManager?.(state, plan.managerAddr, joined.credentials);
+      }
       saveNodeState(this.deps.dataDir, state);
       const runtime = await this.deps.startRuntime(state, false, this.onRoleChange);
       this.activate(state, runtime);
       this.deps.logger.info(
-        { "node.id": state.nodeId, manager: managerAddr, role: joined.role },
+        { "node.id": state.nodeId, manager: plan.managerAddr, role: joined.role },
         `joined the swarm as a ${joined.role}`,
       );
     });
@@ -445,36 +311,22 @@ export class SwarmNode implements NodeBackend {
 
   /**
    * Promotion or demotion: the certificate already carries the new role. The runtime is stopped
-   * without removing containers (the next one adopts them), a promoted node becomes an etcd member
-   * through a manager, a demoted one drops its etcd data, and the runtime for the role starts.
-   * If that fails, the previous runtime is started again so the node is not left inactive.
+   * without removing containers (the next one adopts them), the node is readied for the role
+   * (role-switch.ts), and the runtime for the role starts. If that fails, the previous runtime is
+   * started again so the node is not left inactive.
    */
   private async switchRole(role: "manager" | "worker", managers: string[]): Promise<void> {
     const phase = this.phase;
     if (phase.kind !== "active" || phase.state.role === role) return;
     this.phase = { kind: "pending" };
-    const dir = swarmDir(this.deps.dataDir);
-    const state: NodeState = { ...phase.state, role, managers };
     try {
       await phase.runtime.stop();
-      if (role === "manager") {
-        const creds = await this.deps.keys.credentials();
-        if (!creds || !this.deps.prepareManager) throw notImplemented("promotion without credentials");
-        await firstThat(managers, (addr) => this.deps.prepareManager?.(state, addr, creds));
-      } else {
-        state.etcd = { clientPort: 0, peerPort: 0 };
-        await rm(join(dir, "etcd"), { recursive: true, force: true });
-        // Workers are never locked, and hold no data key.
-        await this.deps.keys.setKek(undefined);
-        await this.deps.keys.dropDataKey();
-      }
-      saveNodeState(this.deps.dataDir, state);
+      const state = await prepareRole(this.deps, phase.state, role, managers);
       this.activate(state, await this.deps.startRuntime(state, false, this.onRoleChange));
       this.deps.logger.info({ "node.id": state.nodeId, role }, `now a ${role}`);
     } catch (err) {
       this.deps.logger.error({ err, role }, "could not change role; resuming the previous one");
-      // A failed promotion may have taken the cluster's unlock key: the worker's key is plain again.
-      if (role === "manager") await this.deps.keys.setKek(undefined);
+      await undoRole(this.deps, role);
       this.activate(phase.state, await this.deps.startRuntime(phase.state, false, this.onRoleChange));
     }
   }
