@@ -9,11 +9,12 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, afterEach, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { isWrappedPrivateKey, parseUnlockKey, unwrapPrivateKey } from "../../src/ca/index.ts";
 import { openDataKey } from "../../src/store/index.ts";
 import { waitFor } from "../helpers/shoal.ts";
 import { ClusterHarness, type ClusterNode } from "./harness.ts";
+import { disposeAfterTests } from "./per-file.ts";
 
 const LOCKED =
   'Error response from daemon: Swarm is encrypted and needs to be unlocked before it can be used. Please use "docker swarm unlock" to unlock it.';
@@ -24,12 +25,7 @@ describe("autolock with three managers", () => {
     cluster = await ClusterHarness.create({ nodes: 3, name: "al", shoal: true, registry: false });
     await cluster.formSwarm({ managers: 3 });
   });
-  after(async () => {
-    await cluster?.dispose();
-  });
-  afterEach((t) => {
-    if ("passed" in t && t.passed === false) console.error(cluster.logTails(60));
-  });
+  disposeAfterTests(() => cluster);
 
   const ok = async (n: ClusterNode, args: string[], input?: string) => {
     const r = await n.docker(args, input === undefined ? {} : { input });

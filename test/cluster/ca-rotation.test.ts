@@ -8,8 +8,9 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, afterEach, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { ClusterHarness, type ClusterNode, waitFor } from "./harness.ts";
+import { disposeAfterTests } from "./per-file.ts";
 
 describe("root CA rotation across a cluster", () => {
   let cluster: ClusterHarness;
@@ -17,12 +18,7 @@ describe("root CA rotation across a cluster", () => {
     cluster = await ClusterHarness.create({ nodes: 4, name: "car", shoal: true, registry: false });
     await cluster.formSwarm({ managers: 3 });
   });
-  after(async () => {
-    await cluster?.dispose();
-  });
-  afterEach((t) => {
-    if ("passed" in t && t.passed === false) console.error(cluster.logTails(60));
-  });
+  disposeAfterTests(() => cluster);
 
   const ok = async (n: ClusterNode, args: string[], timeoutMs?: number) => {
     const r = await n.docker(args, timeoutMs ? { timeoutMs } : {});

@@ -11,8 +11,9 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, afterEach, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { ClusterHarness, type ClusterNode, waitFor } from "./harness.ts";
+import { disposeAfterTests } from "./per-file.ts";
 
 describe("swarm init --force-new-cluster after losing the quorum", () => {
   let cluster: ClusterHarness;
@@ -20,12 +21,7 @@ describe("swarm init --force-new-cluster after losing the quorum", () => {
     cluster = await ClusterHarness.create({ nodes: 4, name: "fnc", shoal: true, registry: false });
     await cluster.formSwarm({ managers: 4 });
   });
-  after(async () => {
-    await cluster?.dispose();
-  });
-  afterEach((t) => {
-    if ("passed" in t && t.passed === false) console.error(cluster.logTails(60));
-  });
+  disposeAfterTests(() => cluster);
 
   const ok = async (n: ClusterNode, args: string[]) => {
     const r = await n.docker(args, { timeoutMs: 60_000 });

@@ -6,9 +6,10 @@
  * surviving manager, and the killed manager comes back as Reachable.
  */
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { waitFor } from "../helpers/shoal.ts";
 import { ClusterHarness, type ClusterNode } from "./harness.ts";
+import { disposeAfterTests } from "./per-file.ts";
 
 describe("three managers and a worker", () => {
   let cluster: ClusterHarness;
@@ -16,13 +17,7 @@ describe("three managers and a worker", () => {
     cluster = await ClusterHarness.create({ nodes: 4, name: "mg", shoal: true, registry: false });
     await cluster.formSwarm({ managers: 3 });
   });
-  after(async () => {
-    await cluster?.dispose();
-  });
-  afterEach((t) => {
-    // TestContext.passed exists at run time but not in @types/node 20.
-    if ("passed" in t && t.passed === false) console.error(cluster.logTails(60));
-  });
+  disposeAfterTests(() => cluster);
 
   const ok = async (n: ClusterNode, args: string[]) => {
     const r = await n.docker(args);

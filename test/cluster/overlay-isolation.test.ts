@@ -13,10 +13,11 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, afterEach, before, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { waitFor } from "../helpers/shoal.ts";
 import { EchoListener, httpGet, UpstreamDns } from "./fixtures/outside.ts";
 import { ClusterHarness } from "./harness.ts";
+import { disposeAfterTests } from "./per-file.ts";
 
 /** A page naming the task's node and container, served on port 80. */
 const HTTPD = 'mkdir -p /www && echo "$NODE $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www';
@@ -67,11 +68,8 @@ describe("overlay networks across three nodes: isolation, DNS, VIP, host ports, 
   after(async () => {
     upstream?.close();
     await echo?.close();
-    await cluster?.dispose();
   });
-  afterEach((t) => {
-    if ("passed" in t && t.passed === false) console.error(cluster.logTails(60));
-  });
+  disposeAfterTests(() => cluster);
 
   const ok = async (args: string[]) => {
     const r = await cluster.node(1).docker(args);

@@ -5,9 +5,10 @@
  * FDB/neighbour entries from the dispatcher's peer view).
  */
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { waitFor } from "../helpers/shoal.ts";
 import { ClusterHarness } from "./harness.ts";
+import { disposeAfterTests } from "./per-file.ts";
 
 describe("overlay across two nodes", () => {
   let cluster: ClusterHarness;
@@ -15,12 +16,7 @@ describe("overlay across two nodes", () => {
     cluster = await ClusterHarness.create({ nodes: 2, name: "ov", shoal: true, registry: false });
     await cluster.formSwarm({ managers: 1 });
   });
-  after(async () => {
-    await cluster?.dispose();
-  });
-  afterEach((t) => {
-    if ("passed" in t && t.passed === false) console.error(cluster.logTails(60));
-  });
+  disposeAfterTests(() => cluster);
 
   const ok = async (args: string[]) => {
     const r = await cluster.node(1).docker(args);

@@ -6,10 +6,11 @@
  * services.
  */
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { waitFor } from "../helpers/shoal.ts";
 import { ClusterHarness } from "./harness.ts";
 import type { ClusterNode } from "./node.ts";
+import { disposeAfterTests } from "./per-file.ts";
 
 const WORKER_VALUE = "for-the-worker-only";
 const MANAGER_VALUE = "for-the-manager-only";
@@ -20,12 +21,7 @@ describe("secrets reach only the nodes that run tasks using them", () => {
     cluster = await ClusterHarness.create({ nodes: 2, name: "sec", shoal: true, registry: false });
     await cluster.formSwarm({ managers: 1 });
   });
-  after(async () => {
-    await cluster?.dispose();
-  });
-  afterEach((t) => {
-    if ((t as { passed?: boolean }).passed === false) console.error(cluster.logTails(40));
-  });
+  disposeAfterTests(() => cluster, 40);
 
   const m = () => cluster.node(1);
   const w = () => cluster.node(2);

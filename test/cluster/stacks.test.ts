@@ -10,10 +10,11 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, afterEach, before, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { httpStatus } from "../../src/devcluster/index.ts";
 import { SHOAL_BIN, waitFor } from "../helpers/shoal.ts";
 import { ClusterHarness } from "./harness.ts";
+import { disposeAfterTests } from "./per-file.ts";
 import { type CmdResult, run } from "./sys.ts";
 
 const SERVICES = ["api", "cache", "db", "web", "worker"];
@@ -98,12 +99,9 @@ describe("a 5-service stack on 3 nodes: docker stack deploy, DNS, redeploy, shoa
     v1 = { image: cluster.registry.image, port: 8080, webReplicas: 3, workerLevel: "1" };
     writeFileSync(file, composeFile(v1));
   });
+  disposeAfterTests(() => cluster);
   after(async () => {
-    await cluster?.dispose();
     rmSync(dir, { recursive: true, force: true });
-  });
-  afterEach((t) => {
-    if ("passed" in t && t.passed === false) console.error(cluster.logTails(60));
   });
 
   const ok = async (args: string[], timeoutMs = 180_000) => {

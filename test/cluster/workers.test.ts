@@ -7,9 +7,10 @@
  * service runs exactly its replicas.
  */
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { waitFor } from "../helpers/shoal.ts";
 import { ClusterHarness } from "./harness.ts";
+import { disposeAfterTests } from "./per-file.ts";
 
 describe("a manager and two workers", () => {
   let cluster: ClusterHarness;
@@ -18,13 +19,7 @@ describe("a manager and two workers", () => {
     cluster = await ClusterHarness.create({ nodes: 3, name: "wk", shoal: true, registry: false });
     ids = (await cluster.formSwarm({ managers: 1 })).nodeIds;
   });
-  after(async () => {
-    await cluster?.dispose();
-  });
-  afterEach((t) => {
-    // TestContext.passed exists at run time but not in @types/node 20.
-    if ("passed" in t && t.passed === false) console.error(cluster.logTails(40));
-  });
+  disposeAfterTests(() => cluster, 40);
 
   const m = () => cluster.node(1);
   const ok = async (args: string[]) => {

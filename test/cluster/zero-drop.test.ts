@@ -8,10 +8,11 @@
  * (replacements land on both workers). Every request must succeed.
  */
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { backendScript, RequestLoops } from "../helpers/load.ts";
 import { waitFor } from "../helpers/shoal.ts";
 import { ClusterHarness } from "./harness.ts";
+import { disposeAfterTests } from "./per-file.ts";
 
 describe("zero failed requests across three nodes: rolling update and node drain", () => {
   let cluster: ClusterHarness;
@@ -20,12 +21,7 @@ describe("zero failed requests across three nodes: rolling update and node drain
     cluster = await ClusterHarness.create({ nodes: 3, name: "zd", shoal: true, registry: false });
     await cluster.formSwarm({ managers: 1 });
   });
-  after(async () => {
-    await cluster?.dispose();
-  });
-  afterEach((t) => {
-    if ("passed" in t && t.passed === false) console.error(cluster.logTails(60));
-  });
+  disposeAfterTests(() => cluster);
 
   const ok = async (args: string[], timeoutMs = 120_000) => {
     const r = await cluster.node(1).docker(args, { timeoutMs });

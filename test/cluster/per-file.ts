@@ -1,0 +1,17 @@
+/**
+ * The end of a cluster test file's harness (README.md: one harness per file, built in `before`):
+ * disposed after the file's tests, its daemons' log tails printed after each failed test.
+ */
+import { after, afterEach } from "node:test";
+import type { ClusterHarness } from "./harness.ts";
+
+/** `harness` reads the file's harness: undefined when `before` failed before building it. */
+export function disposeAfterTests(harness: () => ClusterHarness | undefined, logLines = 60): void {
+  after(async () => {
+    await harness()?.dispose();
+  });
+  afterEach((t) => {
+    // TestContext.passed exists at run time but not in @types/node 20.
+    if ("passed" in t && t.passed === false) console.error(harness()?.logTails(logLines));
+  });
+}
