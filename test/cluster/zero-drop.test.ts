@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
-import { backendScript, RequestLoops } from "../helpers/load.ts";
+import { backendServiceArgs, RequestLoops } from "../helpers/load.ts";
 import { waitFor } from "../helpers/shoal.ts";
 import { ClusterHarness } from "./harness.ts";
 import { disposeAfterTests } from "./per-file.ts";
@@ -44,25 +44,12 @@ describe("zero failed requests across three nodes: rolling update and node drain
       .split("\n")
       .filter((l) => / Running/.test(l))
       .map((l) => l.split(" ")[0] ?? "");
-  const underLoad = async (what: string, action: () => Promise<void>) => {
-    load.start();
-    await new Promise((r) => setTimeout(r, 1500));
-    await action();
-    await new Promise((r) => setTimeout(r, 4000));
-    const result = await load.stop();
-    console.log(`${what}: ${result.sent} requests, ${result.failed.length} failed`);
-    assert.deepEqual(result.failed, [], `${what}: failed requests`);
-    assert.ok(result.sent >= 40, `${what}: only ${result.sent} requests were sent`);
-  };
-
   test("setup: web on the workers, the client on the manager, the VIP answering", async () => {
     await ok(["network", "create", "-d", "overlay", "--attachable", "--subnet", "10.214.41.0/24", "zdnet"]);
     await ok([
       ...["service", "create", "-d", "--name", "web", "--network", "zdnet", "--replicas", "4"],
       ...["--constraint", "node.role==worker", "--update-parallelism", "1"],
-      ...["--health-cmd", "timeout 2 wget -qO- http://127.0.0.1/ >/dev/null"],
-      ...["--health-interval", "500ms", "--health-retries", "10"],
-      ...["busybox:local", "sh", "-c", backendScript(1.5)],
+      ...backendServiceArgs(1.5),
     ]);
     await ok([
       ...["service", "create", "-d", "--name", "client", "--network", "zdnet"],
@@ -79,24 +66,15 @@ describe("zero failed requests across three nodes: rolling update and node drain
       },
       90_000,
     );
-    await waitFor(
-      "the VIP answering",
-      async () => {
-        const r = await cluster
-          .node(1)
-          .dockerdCli(["exec", client, "timeout", "3", "wget", "-qO-", "http://web/"]);
-        return r.code === 0 && r.stdout.trim() === "ok";
-      },
-      60_000,
-    );
     load = new RequestLoops(`unix://${cluster.node(1).dockerd}`, client, "web");
+    await waitFor("the VIP answering", () => load.answers(), 60_000);
   });
 
   test("node update --availability drain: no request fails while its tasks move", async () => {
     const hostname = cluster.node(3).hostname;
     const before = await running();
     assert.ok(before.includes(hostname), `web runs on ${hostname} before the drain: ${before.join(",")}`);
-    await underLoad("node drain", async () => {
+    await load.during("node drain", async () => {
       await ok(["node", "update", "--availability", "drain", hostname]);
       await waitFor(
         "4 web tasks running, none on the drained node",
@@ -120,7 +98,7 @@ describe("zero failed requests across three nodes: rolling update and node drain
   });
   test("service update --force (stop-first), node 3 active again: no request fails", async () => {
     await ok(["node", "update", "--availability", "active", cluster.node(3).hostname]);
-    await underLoad("stop-first update across nodes", async () => {
+    await load.during("stop-first update across nodes", async () => {
       await ok(["service", "update", "--force", "web"], 300_000);
     });
     assert.equal((await running()).length, 4);

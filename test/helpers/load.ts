@@ -4,7 +4,9 @@
  * request a new `wget` (a new connection, the service name resolved again), each bounded.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
+import { promisify } from "node:util";
 
 /** Requests per loop at most: the loops stop on a flag file long before (bounded anyway). */
 const MAX_PER_LOOP = 3000;
@@ -21,6 +23,18 @@ export function backendScript(slowSeconds: number): string {
     "sleep 2",
     "httpd -f -p 80 -h /www & wait",
   ].join("; ");
+}
+
+/**
+ * The backend service's flags after its name, network and placement: a healthcheck that gates a
+ * new task until it listens, the image and `backendScript`.
+ */
+export function backendServiceArgs(slowSeconds: number, image = "busybox:local"): string[] {
+  return [
+    ...["--health-cmd", "timeout 2 wget -qO- http://127.0.0.1/ >/dev/null"],
+    ...["--health-interval", "500ms", "--health-retries", "10"],
+    ...[image, "sh", "-c", backendScript(slowSeconds)],
+  ];
 }
 
 const loop = (service: string, path: string): string =>
@@ -46,6 +60,30 @@ export class RequestLoops {
 
   private docker(args: string[]): string[] {
     return ["-H", this.dockerHost, ...args];
+  }
+
+  /** One request from the client container: whether the service's static page answered. */
+  async answers(): Promise<boolean> {
+    const probe = `timeout 3 wget -qO- http://${this.service}/ || true`;
+    const args = this.docker(["exec", this.container, "sh", "-c", probe]);
+    const { stdout } = await promisify(execFile)("/usr/bin/docker", args, { encoding: "utf8" });
+    return stdout.trim() === "ok";
+  }
+
+  /**
+   * Runs `action` under load: the loops start 1.5 s before it and go on 4 s after it returns (the
+   * last drains end after the CLI does). Asserts that no request failed and that enough were sent
+   * to mean something.
+   */
+  async during(what: string, action: () => Promise<void>): Promise<void> {
+    this.start();
+    await sleep(1500);
+    await action();
+    await sleep(4000);
+    const result = await this.stop();
+    console.log(`${what}: ${result.sent} requests, ${result.failed.length} failed`);
+    assert.deepEqual(result.failed, [], `${what}: failed requests`);
+    assert.ok(result.sent >= 40, `${what}: only ${result.sent} requests were sent`);
   }
 
   start(): void {

@@ -16,7 +16,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
-import { backendScript, RequestLoops } from "../helpers/load.ts";
+import { backendServiceArgs, RequestLoops } from "../helpers/load.ts";
 import { docker, ShoalDaemon, waitFor } from "../helpers/shoal.ts";
 
 const REPO = new URL("../..", import.meta.url).pathname;
@@ -29,7 +29,7 @@ const dockerd = (args: string[]): string =>
 describe("zero failed requests during update, start-first update and scale-down", () => {
   const daemon = new ShoalDaemon();
   let nodeId = "";
-  let load: RequestLoops | undefined;
+  let load: RequestLoops;
   const ok = async (args: string[], timeoutMs = 120_000) => {
     const res = await docker(daemon.socket, args, { timeoutMs });
     assert.equal(res.code, 0, `docker ${args.join(" ")}: ${res.stderr}`);
@@ -61,20 +61,6 @@ describe("zero failed requests during update, start-first update and scale-down"
       .split("\n")
       .filter((l) => / Running/.test(l))
       .map((l) => l.split(" ")[0] ?? "");
-  /** Runs `action` under load; asserts no request failed and enough were sent to mean something. */
-  const underLoad = async (what: string, action: () => Promise<void>) => {
-    assert.ok(load);
-    load.start();
-    await new Promise((r) => setTimeout(r, 1500));
-    await action();
-    // requests keep going a little after the CLI returns: the last drains end after it
-    await new Promise((r) => setTimeout(r, 4000));
-    const result = await load.stop();
-    console.log(`${what}: ${result.sent} requests, ${result.failed.length} failed`);
-    assert.deepEqual(result.failed, [], `${what}: failed requests`);
-    assert.ok(result.sent >= 40, `${what}: only ${result.sent} requests were sent`);
-  };
-
   before(async () => {
     // fails loudly (throws) when dockerd cannot be started
     execFileSync("bash", ["scripts/start-dockerd.sh"], { cwd: REPO, stdio: "inherit" });
@@ -92,18 +78,9 @@ describe("zero failed requests during update, start-first update and scale-down"
       "zd-net",
       "--replicas",
       "4",
-      "--health-cmd",
-      "timeout 2 wget -qO- http://127.0.0.1/ >/dev/null",
-      "--health-interval",
-      "500ms",
-      "--health-retries",
-      "10",
       "--update-parallelism",
       "1",
-      "busybox:local",
-      "sh",
-      "-c",
-      backendScript(1.5),
+      ...backendServiceArgs(1.5),
     ]);
     await ok([
       "service",
@@ -120,17 +97,8 @@ describe("zero failed requests during update, start-first update and scale-down"
     await waitFor("4 web tasks running", async () => (await runningTasks()).length === 4, 90_000);
     await waitFor("the client running", async () => containersOf("client").length === 1, 60_000);
     const client = containersOf("client")[0] as string;
-    await waitFor("the VIP answering", async () => {
-      const out = execFileSync(
-        "/usr/bin/docker",
-        ["exec", client, "sh", "-c", "timeout 3 wget -qO- http://web/ || true"],
-        {
-          encoding: "utf8",
-        },
-      );
-      return out.trim() === "ok";
-    });
     load = new RequestLoops("unix:///var/run/docker.sock", client, "web");
+    await waitFor("the VIP answering", () => load.answers());
   });
 
   after(async () => {
@@ -139,7 +107,7 @@ describe("zero failed requests during update, start-first update and scale-down"
 
   test("service update --force (stop-first, one at a time): no request fails", async () => {
     const before = await runningTasks();
-    await underLoad("stop-first update", async () => {
+    await load.during("stop-first update", async () => {
       await ok(["service", "update", "--force", "web"], 240_000);
     });
     const now = await runningTasks();
@@ -152,7 +120,7 @@ describe("zero failed requests during update, start-first update and scale-down"
 
   test("service update --force --update-order start-first: no request fails", async () => {
     const before = await runningTasks();
-    await underLoad("start-first update", async () => {
+    await load.during("start-first update", async () => {
       await ok(["service", "update", "--force", "--update-order", "start-first", "web"], 240_000);
     });
     const now = await runningTasks();
@@ -162,7 +130,7 @@ describe("zero failed requests during update, start-first update and scale-down"
 
   test("service scale web=2: no request fails; the removed tasks drain as Running/Shutdown", async () => {
     let drainingSeen = false;
-    await underLoad("scale-down", async () => {
+    await load.during("scale-down", async () => {
       await ok(["service", "scale", "-d", "web=2"]);
       // while the surplus tasks drain they still report Running, their desired state is Remove
       await waitFor(
