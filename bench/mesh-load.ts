@@ -6,6 +6,7 @@
  *
  * usage: node --import tsx bench/mesh-load.ts --url http://10.0.0.5/ [--seconds 10]
  *          [--concurrency 8] [--max-requests 200000] [--timeout-ms 3000] [--keepalive]
+ *          [--local-address 10.1.2.3]   (the client address to connect from)
  */
 import { Agent, request } from "node:http";
 import { parseArgs } from "node:util";
@@ -18,6 +19,7 @@ const { values: opt } = parseArgs({
     "max-requests": { type: "string", default: "200000" },
     "timeout-ms": { type: "string", default: "3000" },
     keepalive: { type: "boolean", default: false },
+    "local-address": { type: "string" },
   },
 });
 if (!opt.url) throw new Error("--url is required");
@@ -36,7 +38,14 @@ function once(): Promise<void> {
   const t0 = performance.now();
   return new Promise((done) => {
     const req = request(
-      { host: url.hostname, port: url.port || 80, path: url.pathname, agent, timeout: timeoutMs },
+      {
+        host: url.hostname,
+        port: url.port || 80,
+        path: url.pathname,
+        agent,
+        timeout: timeoutMs,
+        localAddress: opt["local-address"],
+      },
       (res) => {
         let body = "";
         res.on("data", (c: Buffer) => {

@@ -15,10 +15,18 @@
 # REPLICAS=1 (default): the mesh and the direct path reach the same single httpd, so the rows compare
 # the paths, not the number of servers; with 2 the mesh spreads over both (see "per backend").
 # Traffic stays on this host: the bridges of the local dockerd and the bench's own namespace.
+# The namespace's direct rows connect from a second address (CLIB): the mesh keeps the client
+# address, so from one address both paths would reach the same httpd with the same 4-tuples, but
+# the client's TCP timestamps (and ISNs) are offset per destination address; a port reused within
+# the httpd's TIME_WAIT then fails its PAWS check and the SYN waits out a 1 s retransmission
+# (TcpExtPAWSTimewait in the httpd's netns; bench/results/mesh-notes.md, 2026-11-26T1925Z).
+# Each row counts the client namespace's SYN retransmissions and the httpd's PAWS rejects.
+# SAME_ADDRESS=1 connects the direct rows from the mesh rows' address (shows the stalls).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd); REPO=$(cd "$HERE/.." && pwd)
 DURATION=${DURATION:-10}; CONCURRENCY=${CONCURRENCY:-8}; REPLICAS=${REPLICAS:-1}; ROUNDS=${ROUNDS:-3}; STAMP=${STAMP:-$(date -u +%Y-%m-%dT%H%MZ)}
-X=$((RANDOM % 250)); POOL=10.217.$X.0/24; HOSTA=10.251.$X.1; CLIA=10.251.$X.2
+X=$((RANDOM % 250)); POOL=10.217.$X.0/24; HOSTA=10.251.$X.1; CLIA=10.251.$X.2; CLIB=10.251.$X.3
+DIRECT_FROM=$CLIB; [ "${SAME_ADDRESS:-0}" = 1 ] && DIRECT_FROM=$CLIA
 NS=shoalmesh$$; VETH=smb$$; SVC=meshbench$$; REAL=unix:///var/run/docker.sock
 OUT=$HERE/results; WORK=$(mktemp -d /tmp/shoal-mesh-bench.XXXXXX); RAW=$OUT/mesh-$STAMP.jsonl
 SHOAL_PID=""; DH=""; DIRECT_RULES=0
@@ -58,26 +66,37 @@ for _ in $(seq 120); do [ "$(answers)" -ge "$REPLICAS" ] && break; sleep 1; done
 CID=$(docker -H "$REAL" ps -q --filter "label=com.docker.swarm.service.name=$SVC" | head -1)
 TASK_IP=$(docker -H "$REAL" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' "$CID" | awk '{print $1}')
 log "task address $TASK_IP"
+HTTPD_PID=$(docker -H "$REAL" inspect -f '{{.State.Pid}}' "$CID")
+tcp_ext() { # counter, then a command printing /proc/net/netstat of some netns
+  local name=$1; shift
+  "$@" cat /proc/net/netstat | awk -v k="$name" '/^TcpExt:/ { if (!h) { for (i = 2; i <= NF; i++) c[$i] = i; h = 1 } else print $c[k] }'
+}
 
 ip netns add "$NS" && ip link add "$VETH" type veth peer name eth0 netns "$NS" || exit 1
-ip addr add "$HOSTA/30" dev "$VETH" && ip link set "$VETH" up
-ip -n "$NS" addr add "$CLIA/30" dev eth0 && ip -n "$NS" link set eth0 up && ip -n "$NS" link set lo up
+ip addr add "$HOSTA/29" dev "$VETH" && ip link set "$VETH" up
+ip -n "$NS" addr add "$CLIA/29" dev eth0 && ip -n "$NS" addr add "$CLIB/29" dev eth0 && ip -n "$NS" link set eth0 up && ip -n "$NS" link set lo up
 ip -n "$NS" route add default via "$HOSTA"
 
-load() { # scenario where mode url...
+load() { # scenario where mode url [local address]
   local scenario=$1 where=$2 mode=$3 url=$4 extra=()
   [ "$mode" = keepalive ] && extra=(--keepalive)
+  [ -n "${5:-}" ] && extra+=(--local-address "$5")
   local cmd=(node --import tsx "$HERE/mesh-load.ts" --url "$url" --seconds "$DURATION" --concurrency "$CONCURRENCY" "${extra[@]}")
   [ "$where" = netns ] && cmd=(ip netns exec "$NS" "${cmd[@]}")
   log "$scenario ($where, $mode): $url"
+  local syn0 paws0 syn=null paws
+  syn0=$(tcp_ext TCPSynRetrans ip netns exec "$NS"); paws0=$(tcp_ext PAWSTimewait nsenter -t "$HTTPD_PID" -n)
   local r; r=$(cd "$REPO" && "${cmd[@]}") || { log "load generator failed"; return 1; }
-  echo "{\"scenario\":\"$scenario\",\"client\":\"$where\",\"mode\":\"$mode\",\"load\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"result\":$r}" >>"$RAW"
+  # the namespace is the bench's own, its counters are this row's; the host's are everyone's
+  [ "$where" = netns ] && syn=$(($(tcp_ext TCPSynRetrans ip netns exec "$NS") - syn0))
+  paws=$(($(tcp_ext PAWSTimewait nsenter -t "$HTTPD_PID" -n) - paws0))
+  echo "{\"scenario\":\"$scenario\",\"client\":\"$where\",\"mode\":\"$mode\",\"load\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"synRetrans\":$syn,\"paws\":$paws,\"result\":$r}" >>"$RAW"
 }
 for round in $(seq "$ROUNDS"); do
   log "round $round of $ROUNDS"
   for mode in close keepalive; do
     direct_rules -I && DIRECT_RULES=1
-    load direct netns "$mode" "http://$TASK_IP/"
+    load direct netns "$mode" "http://$TASK_IP/" "$DIRECT_FROM"
     direct_rules -D && DIRECT_RULES=0
     load mesh netns "$mode" "http://$HOSTA:$PORT/"
     load direct host "$mode" "http://$TASK_IP/"
@@ -92,15 +111,18 @@ MD=$OUT/mesh-$STAMP.md
   echo "shoal $(git -C "$REPO" rev-parse --short HEAD)$(git -C "$REPO" diff --quiet -- src || echo ' (work tree differs)'),"
   echo "$(nproc) CPUs, kernel $(uname -r); ${DURATION} s per row, $CONCURRENCY workers; $REPLICAS busybox httpd replica(s)."
   echo "Client \`netns\`: a namespace behind a veth (arrives from outside: prerouting DNAT, forwarded,"
-  echo "client address kept); \`host\`: this host (mesh: 127.0.0.1, output DNAT + SNAT). \`close\`: a new"
-  echo "connection per request; \`keepalive\`: reused connections."
+  echo "client address kept; the direct rows from $([ "$DIRECT_FROM" = "$CLIA" ] && echo 'the same address, SAME_ADDRESS=1' || echo 'a second address of the namespace'));"
+  echo "\`host\`: this host (mesh: 127.0.0.1, output DNAT + SNAT). \`close\`: a new"
+  echo "connection per request; \`keepalive\`: reused connections. \`SYN rtx\`: the client namespace's SYN"
+  echo "retransmissions in the row (a dropped SYN or SYN-ACK; none counted for host clients); \`PAWS\`: SYNs the"
+  echo "httpd's TIME_WAIT rejected (TcpExtPAWSTimewait in its netns)."
   echo
   node -e '
     const rows = require("fs").readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
-    const head = "| path | client | connections | req/s | p50 ms | p99 ms | max ms | errors | per backend | load avg |\n|---|---|---|---:|---:|---:|---:|---|---|---|";
-    const line = ({ scenario, client, mode, load, result: r }) => {
+    const head = "| path | client | connections | req/s | p50 ms | p99 ms | max ms | errors | SYN rtx | PAWS | per backend | load avg |\n|---|---|---|---:|---:|---:|---:|---|---:|---:|---|---|";
+    const line = ({ scenario, client, mode, load, synRetrans, paws, result: r }) => {
       const errs = Object.entries(r.errors).map(([k, v]) => `${k} ${v}`).join(", ") || "0";
-      return `| ${scenario} | ${client} | ${mode} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.max} | ${errs} | ${Object.values(r.backends).join(" / ")} | ${load} |`;
+      return `| ${scenario} | ${client} | ${mode} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.max} | ${errs} | ${synRetrans ?? "-"} | ${paws ?? "-"} | ${Object.values(r.backends).join(" / ")} | ${load} |`;
     };
     const groups = new Map();
     for (const r of rows) {
