@@ -4,6 +4,7 @@
  */
 import { Command, Option } from "commander";
 import { ShoalError } from "./base/index.ts";
+import type { UpFlags } from "./cli/up-options.ts";
 
 // `shoal up | head` closes our stdout early: that is not an error.
 process.stdout.on("error", (err: NodeJS.ErrnoException) => {
@@ -65,25 +66,16 @@ program
   )
   .option("--no-demo", "do not deploy the demo stack (examples/demo-stack.yml)")
   .option("--timeout <seconds>", "how long the demo stack may take to converge", "180")
-  .action(
-    async (opts: {
-      name: string;
-      nodes?: string;
-      managers?: string;
-      loadImage: string[];
-      demo: boolean;
-      timeout: string;
-    }) => {
-      const [{ up }, { parseUpFlags }] = await Promise.all([
-        import("./cli/up.ts"),
-        import("./cli/up-options.ts"),
-      ]);
-      await up(parseUpFlags(opts), {
-        out: (l) => process.stdout.write(`${l}\n`),
-        err: (l) => process.stderr.write(`${l}\n`),
-      });
-    },
-  );
+  .action(async (opts: UpFlags) => {
+    const [{ up }, { parseUpFlags }] = await Promise.all([
+      import("./cli/up.ts"),
+      import("./cli/up-options.ts"),
+    ]);
+    await up(parseUpFlags(opts), {
+      out: (l) => process.stdout.write(`${l}\n`),
+      err: (l) => process.stderr.write(`${l}\n`),
+    });
+  });
 
 program
   .command("down")
