@@ -22,11 +22,12 @@ export interface ControllerLoopOptions {
   tables: readonly TableName[];
   step: (now: number) => Promise<StepResult | undefined>;
   /**
-   * Quiet time after a change before the step runs. By default none: the step runs as soon as the
-   * events already delivered are taken in, and changes arriving during a step fold into one more
-   * step, so a burst costs few steps without delaying the first.
+   * Least time between the starts of two steps. A change after a quiet spell is handled at once
+   * (a lone container death is replaced without waiting); changes arriving faster fold into at
+   * most one step per interval, so a burst of status updates does not re-read every table for
+   * each of them.
    */
-  debounceMs?: number;
+  minIntervalMs?: number;
   /** Pause after a failed step before trying again. */
   retryMs?: number;
 }
@@ -34,7 +35,8 @@ export interface ControllerLoopOptions {
 /** Runs until the signal aborts; resolves once the last step has finished. */
 export async function runControllerLoop(opts: ControllerLoopOptions, signal: AbortSignal): Promise<void> {
   const { clock, logger } = opts;
-  const debounceMs = opts.debounceMs ?? 0;
+  const minIntervalMs = opts.minIntervalMs ?? 20;
+  let lastStep = Number.NEGATIVE_INFINITY;
   const retryMs = opts.retryMs ?? 500;
   let dirty = true;
   let wake: (() => void) | undefined;
@@ -59,14 +61,17 @@ export async function runControllerLoop(opts: ControllerLoopOptions, signal: Abo
       });
       wake = undefined;
       if (signal.aborted) break;
-      if (debounceMs > 0) await clock.sleep(debounceMs).catch(() => undefined);
+      const wait = lastStep + minIntervalMs - clock.now();
+      if (wait > 0) await clock.sleep(wait).catch(() => undefined);
+      // the events already delivered (one transaction's, say) are taken in by the same step
       else await new Promise<void>((resolve) => setImmediate(resolve));
     }
     dirty = false;
     timer?.cancel();
     timer = undefined;
+    lastStep = clock.now();
     try {
-      const result = await opts.step(clock.now());
+      const result = await opts.step(lastStep);
       if (result?.wakeAt !== undefined) {
         timer = clock.setTimer(Math.max(0, result.wakeAt - clock.now()), kick);
       }
