@@ -14,6 +14,8 @@ export const ErrorCode = {
   Conflict: "Conflict",
   /** An optimistic-concurrency check failed: Swarm's "update out of sequence". */
   SequenceConflict: "SequenceConflict",
+  /** The local manager has had no cluster leader for a while: Swarm's lost-quorum message. */
+  LostQuorum: "LostQuorum",
   NotImplemented: "NotImplemented",
   Internal: "Internal",
 } as const;
@@ -38,6 +40,18 @@ export class SequenceConflictError extends ShoalError {
   constructor(detail?: string) {
     super(ErrorCode.SequenceConflict, "update out of sequence", { cause: detail });
     this.name = "SequenceConflictError";
+  }
+}
+
+/** SwarmKit's text when the raft has had no leader for a while (raft.go lostQuorumMessage). */
+export const LOST_QUORUM_MESSAGE =
+  "The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
+
+/** Raised by every control call on a manager whose store has had no leader for longer than a grace. */
+export class LostQuorumError extends ShoalError {
+  constructor() {
+    super(ErrorCode.LostQuorum, LOST_QUORUM_MESSAGE);
+    this.name = "LostQuorumError";
   }
 }
 

@@ -9,6 +9,8 @@ export {
   failedPrecondition,
   internal,
   invalidArgument,
+  LOST_QUORUM_MESSAGE,
+  LostQuorumError,
   NotLeaderError,
   notFound,
   notImplemented,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   ErrorCode,
+  LostQuorumError,
   NotLeaderError,
   notImplemented,
   SequenceConflictError,
@@ -23,6 +24,7 @@ describe("error → HTTP mapping", () => {
       Unavailable: 503,
       NotLeader: 503,
       SequenceConflict: 500,
+      LostQuorum: 500,
       NotImplemented: 501,
       Internal: 500,
     };
@@ -35,6 +37,14 @@ describe("error → HTTP mapping", () => {
     assert.deepEqual(toHttpError(new SequenceConflictError("index 3 != 4")), {
       status: 500,
       message: "rpc error: code = Unknown desc = update out of sequence",
+      serverFault: false,
+    });
+  });
+  it("answers a lost quorum as moby does with SwarmKit's error (gRPC Unknown → 500)", () => {
+    assert.deepEqual(toHttpError(new LostQuorumError()), {
+      status: 500,
+      message:
+        "rpc error: code = Unknown desc = The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.",
       serverFault: false,
     });
   });

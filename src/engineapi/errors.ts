@@ -3,7 +3,7 @@
  * gRPC codes swarmkit returns (`httpstatus.statusCodeFromGRPCError`); the messages are shown by the
  * docker CLI verbatim, so they keep Docker's text.
  */
-import { ErrorCode, ShoalError } from "../base/index.ts";
+import { ErrorCode, LOST_QUORUM_MESSAGE, ShoalError } from "../base/index.ts";
 
 interface HttpMapping {
   status: number;
@@ -26,6 +26,11 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, HttpMapping>> = {
   [ErrorCode.SequenceConflict]: {
     status: 500,
     message: "rpc error: code = Unknown desc = update out of sequence",
+  },
+  // SwarmKit's raft proxy returns its lost-quorum error as a plain error: gRPC Unknown, moby's 500.
+  [ErrorCode.LostQuorum]: {
+    status: 500,
+    message: `rpc error: code = Unknown desc = ${LOST_QUORUM_MESSAGE}`,
   },
   [ErrorCode.NotImplemented]: { status: 501 },
   [ErrorCode.Internal]: { status: 500 },

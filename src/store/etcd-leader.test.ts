@@ -2,7 +2,8 @@
  * Writes when the local etcd member has no leader: two members on loopback, one stopped. The
  * other cannot reach a quorum; a write fails within the leader wait with SwarmKit's lost-quorum
  * text instead of hanging until etcd's request timeout, and a write that starts while the member
- * is leaderless commits once the quorum is back within the wait.
+ * is leaderless commits once the quorum is back within the wait. Reads (`assertQuorum`) are
+ * refused a grace after the member lost its leader, and answered again once it has one.
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -11,11 +12,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Etcd3 } from "etcd3";
-import { MemoryLogger, ShoalError, SystemClock } from "../base/index.ts";
+import {
+  LOST_QUORUM_MESSAGE,
+  LostQuorumError,
+  MemoryLogger,
+  ShoalError,
+  SystemClock,
+} from "../base/index.ts";
 import { defaultEtcdMemberConfig, EtcdMember, type EtcdMemberConfig, freePort } from "../etcd/index.ts";
 import { svc } from "./conformance.ts";
 import { DATA_KEY_BYTES } from "./encryption.ts";
-import { defaultEtcdStoreConfig, EtcdStore, LOST_QUORUM_MESSAGE } from "./etcd.ts";
+import { defaultEtcdStoreConfig, EtcdStore } from "./etcd.ts";
 
 const log = new MemoryLogger();
 const clock = new SystemClock();
@@ -65,7 +72,11 @@ describe("etcd store without a leader", () => {
     admin = new Etcd3({ hosts: url });
     const open = (leaderWaitMs: number) =>
       EtcdStore.open(
-        { ...defaultEtcdStoreConfig([url], Buffer.alloc(DATA_KEY_BYTES, 7)), leaderWaitMs },
+        {
+          ...defaultEtcdStoreConfig([url], Buffer.alloc(DATA_KEY_BYTES, 7)),
+          leaderWaitMs,
+          leaderWatch: { pollMs: 100, graceMs: 1000 },
+        },
         log,
         clock,
       );
@@ -82,12 +93,13 @@ describe("etcd store without a leader", () => {
   });
 
   test("a write fails within the leader wait with Swarm's lost-quorum message", async () => {
+    store.assertQuorum();
     await stop("b");
     await leaderless();
     const started = Date.now();
     await assert.rejects(
       store.update((tx) => tx.create("services", svc("s2", "api"))),
-      (err) => ShoalError.is(err, "Unavailable") && err.message === LOST_QUORUM_MESSAGE,
+      (err) => ShoalError.is(err, "LostQuorum") && err.message === LOST_QUORUM_MESSAGE,
     );
     const took = Date.now() - started;
     assert.ok(took >= 2000 && took < 5000, `failed after ${took} ms`);
@@ -97,11 +109,29 @@ describe("etcd store without a leader", () => {
     );
   });
 
+  test("reads are refused once the member has had no leader for longer than the grace", async () => {
+    await leaderless();
+    // Leaderless for 2 s already (the failed write): past the 1 s grace and a 100 ms probe.
+    assert.throws(() => store.assertQuorum(), LostQuorumError);
+  });
+
   test("a write made while leaderless commits once the quorum is back within the wait", async () => {
     await leaderless();
     const write = patient.update((tx) => tx.create("services", svc("s3", "db")));
     await start(configs[1] as EtcdMemberConfig);
     await write;
     assert.equal(patient.view((tx) => tx.get("services", "s3"))?.Spec?.Name, "db");
+    patient.assertQuorum();
+  });
+
+  test("reads are answered again once the member has a leader", async () => {
+    for (const end = Date.now() + 5000; ; await clock.sleep(100)) {
+      try {
+        store.assertQuorum();
+        return;
+      } catch (err) {
+        if (Date.now() > end) throw err;
+      }
+    }
   });
 });

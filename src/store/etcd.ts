@@ -14,6 +14,7 @@ import {
   type Clock,
   invalidArgument,
   type Logger,
+  LostQuorumError,
   SequenceConflictError,
   ShoalError,
   unavailable,
@@ -25,6 +26,7 @@ import { type DecodedKv, EtcdCodec } from "./etcd-codec.ts";
 import { replayFromEtcd } from "./etcd-history.ts";
 import { buildTxn, caughtUpWith, type StaleKey, staleKeys } from "./etcd-txn.ts";
 import type { EventStream } from "./hub.ts";
+import { defaultLeaderWatchConfig, LeaderWatch, type LeaderWatchConfig } from "./leader-watch.ts";
 import { type Change, OverlayTx } from "./overlay.ts";
 import { readTxOver, versionOf } from "./state.ts";
 import type { ReadTx, Store, StoreEvent, WatchOptions, WriteTx } from "./types.ts";
@@ -53,11 +55,9 @@ export interface EtcdStoreConfig {
    * heals) before failing with Swarm's lost-quorum message.
    */
   leaderWaitMs: number;
+  /** When reads start failing on a member without a leader (leader-watch.ts). */
+  leaderWatch: LeaderWatchConfig;
 }
-
-/** SwarmKit's text when the raft has had no leader for a while (raft.go lostQuorumMessage). */
-export const LOST_QUORUM_MESSAGE =
-  "The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
 
 /** Retry period while the local member has no leader: etcd elects within about 1–2 s. */
 const LEADER_POLL_MS = 100;
@@ -72,6 +72,7 @@ export const defaultEtcdStoreConfig = (endpoints: string[], dataKey: Uint8Array)
   historyLimit: 10_000,
   callTimeoutMs: 10_000,
   leaderWaitMs: 5000,
+  leaderWatch: defaultLeaderWatchConfig(),
 });
 
 /** What `health()` reports. */
@@ -94,6 +95,9 @@ export class EtcdStore implements Store {
   private lastError: string | undefined;
   private closed = false;
   private rerunQueue: Promise<void> = Promise.resolve();
+  private readonly leader: LeaderWatch;
+  private readonly stopping = new AbortController();
+  private leaderRun: Promise<void> = Promise.resolve();
 
   /** Connects, loads every object and starts the watch. */
   static async open(config: EtcdStoreConfig, log: Logger, clock: Clock): Promise<EtcdStore> {
@@ -104,6 +108,7 @@ export class EtcdStore implements Store {
       await store.close();
       throw unavailable(`cannot load the store from etcd: ${String(err)}`);
     }
+    store.leaderRun = store.leader.run(store.stopping.signal);
     return store;
   }
 
@@ -123,10 +128,21 @@ export class EtcdStore implements Store {
       clock,
       historyLimit: config.historyLimit,
     });
+    // Through the store's client: with `hasleader` a leaderless member refuses the status too.
+    const probe = async () => (await this.client.maintenance.status()).leader !== "0";
+    this.leader = new LeaderWatch(probe, clock, config.leaderWatch);
   }
 
   revision(): number {
     return this.cache.rev;
+  }
+
+  /**
+   * Throws SwarmKit's lost-quorum error when the local member has had no leader for longer than
+   * the grace: the cache may be stale and no write could commit. Costs no etcd call.
+   */
+  assertQuorum(): void {
+    if (this.leader.lost()) throw new LostQuorumError();
   }
 
   view<R>(fn: (tx: ReadTx) => R): R {
@@ -207,8 +223,11 @@ export class EtcdStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopping.abort();
     await this.cache.close();
     if (!this.config.client) this.client.close();
+    // After the client: closing it ends a probe still in flight.
+    await this.leaderRun;
   }
 
   private subscribe(afterRevision: number, opts: WatchOptions): EventStream {
@@ -276,6 +295,7 @@ export class EtcdStore implements Store {
   private async commit(changes: Change[]): Promise<CommitOutcome> {
     const txn = buildTxn(this.codec, changes);
     const res = await this.withLeader(() => this.call(() => this.client.kv.txn(txn)));
+    this.leader.sawLeader();
     if (!res.succeeded) return { ok: false, stale: staleKeys(changes, res) };
     await this.applyOwn(Number(res.header.revision), changes);
     return { ok: true };
@@ -317,7 +337,7 @@ export class EtcdStore implements Store {
         return await fn();
       } catch (err) {
         if (!isNoLeaderError(err)) throw err;
-        if (this.closed || this.clock.now() >= deadline) throw unavailable(LOST_QUORUM_MESSAGE);
+        if (this.closed || this.clock.now() >= deadline) throw new LostQuorumError();
         await this.clock.sleep(LEADER_POLL_MS);
       }
     }

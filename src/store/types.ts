@@ -135,5 +135,10 @@ export interface Store {
     revision: number;
     events: AsyncIterable<StoreEvent>;
   };
+  /**
+   * Throws the lost-quorum error (base) when this replica has had no cluster leader for a while,
+   * as SwarmKit refuses every control call then. Backends without replication have none.
+   */
+  assertQuorum?(): void;
   close(): Promise<void>;
 }
