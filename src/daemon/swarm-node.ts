@@ -100,8 +100,14 @@ export class SwarmNode implements NodeBackend {
     return swarmInfo(this.phase);
   }
 
+  /**
+   * For the Engine API: like every control call through SwarmKit's raft proxy, refused with the
+   * lost-quorum error on a manager whose store has had no leader for a while.
+   */
   control(): ControlApi {
-    return controlOf(this.phase);
+    const control = controlOf(this.phase);
+    if (this.phase.kind === "active") this.phase.runtime.store?.assertQuorum?.();
+    return control;
   }
 
   async swarmInit(req: SwarmInitRequest): Promise<string> {
@@ -174,7 +180,7 @@ export class SwarmNode implements NodeBackend {
       saveNodeState(this.deps.dataDir, next);
       this.activate(next, runtime);
       const { store } = runtime;
-      if (store) await reformAsSoleManager(store, this.control(), next.nodeId, req, this.deps.clock);
+      if (store) await reformAsSoleManager(store, controlOf(this.phase), next.nodeId, req, this.deps.clock);
       this.deps.logger.info({ "node.id": next.nodeId }, "forced a new cluster: the only manager now");
       return next.nodeId;
     }, false);

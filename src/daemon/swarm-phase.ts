@@ -3,7 +3,8 @@
  * header, `/info`'s Swarm section, and why the control API is not there.
  */
 import type { SwarmInfo } from "../api/index.ts";
-import { unavailable } from "../base/index.ts";
+import { LostQuorumError, unavailable } from "../base/index.ts";
+import { toHttpError } from "../engineapi/index.ts";
 import type { ControlApi } from "../manager/controlapi/index.ts";
 import { clusterInfo } from "../manager/controlapi/index.ts";
 import { lockedSwarmInfo, swarmLocked } from "./autolock.ts";
@@ -52,6 +53,12 @@ function activeSwarmInfo({ state, runtime }: Active): SwarmInfo {
   if (!runtime.store) {
     return { ...base, RemoteManagers: (state.managers ?? []).map((Addr) => ({ NodeID: "", Addr })) };
   }
+  try {
+    runtime.store.assertQuorum?.();
+  } catch (err) {
+    if (!(err instanceof LostQuorumError)) throw err;
+    return lostQuorumSwarmInfo(state, err);
+  }
   const { cluster, nodes } = runtime.store.view((tx) => ({
     cluster: tx.list("clusters")[0],
     nodes: tx.list("nodes"),
@@ -65,6 +72,44 @@ function activeSwarmInfo({ state, runtime }: Active): SwarmInfo {
     ...(cluster ? { Cluster: clusterInfo(cluster) } : {}),
   };
 }
+
+/**
+ * moby's Info on a manager whose control calls fail: the error as the API shows it, an empty
+ * cluster section, no node counts; the managers it knows of stay listed.
+ */
+function lostQuorumSwarmInfo(state: NodeState, err: LostQuorumError): SwarmInfo {
+  return {
+    NodeID: state.nodeId,
+    NodeAddr: state.advertiseAddr,
+    LocalNodeState: "active",
+    ControlAvailable: true,
+    Error: toHttpError(err).message,
+    RemoteManagers: (state.managers ?? []).map((Addr) => ({ NodeID: "", Addr })),
+    Nodes: 0,
+    Managers: 0,
+    Cluster: EMPTY_CLUSTER_INFO,
+  };
+}
+
+/** Go's zero ClusterInfo, as moby's Info shows it when ListClusters failed. */
+const EMPTY_CLUSTER_INFO = {
+  ID: "",
+  Version: { Index: 0 },
+  CreatedAt: "0001-01-01T00:00:00Z",
+  UpdatedAt: "0001-01-01T00:00:00Z",
+  Spec: {
+    Orchestration: {},
+    Raft: { ElectionTick: 0, HeartbeatTick: 0 },
+    Dispatcher: {},
+    CAConfig: {},
+    TaskDefaults: {},
+    EncryptionConfig: { AutoLockManagers: false },
+  },
+  TLSInfo: {},
+  RootRotationInProgress: false,
+  DataPathPort: 0,
+  SubnetSize: 0,
+};
 
 /** The control API of an active manager; otherwise throws moby's reason for the phase. */
 export function controlOf(phase: Phase): ControlApi {

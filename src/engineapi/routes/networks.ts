@@ -56,12 +56,17 @@ export function isSwarmScopeCreate(body: unknown): boolean {
   return Driver === "overlay" || Scope === "swarm";
 }
 
-/** The control API when this node is an active manager; undefined otherwise (dockerd answers). */
+/**
+ * The control API when this node is an active manager; undefined otherwise (dockerd answers).
+ * A manager without a leader lists only dockerd's networks too: moby's getNetworksList ignores
+ * the cluster's error.
+ */
 function managerControl(deps: RouteDeps): ControlApi | undefined {
   try {
     return deps.backend.control();
   } catch (err) {
-    if (asShoalError(err).code === ErrorCode.Unavailable) return undefined;
+    const code = asShoalError(err).code;
+    if (code === ErrorCode.Unavailable || code === ErrorCode.LostQuorum) return undefined;
     throw err;
   }
 }

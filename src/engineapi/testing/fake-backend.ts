@@ -48,6 +48,8 @@ export class FakeNodeBackend implements NodeBackend {
   /** undefined: not in a swarm; otherwise this node is an active manager with this control API. */
   manager: FakeControlApi | undefined;
   readonly calls: Array<{ method: string; arg: unknown }> = [];
+  /** Set: `control()` throws it (a manager whose control calls fail, e.g. one without a leader). */
+  controlRefusal: Error | undefined;
 
   constructor(manager?: FakeControlApi) {
     this.manager = manager;
@@ -109,6 +111,7 @@ export class FakeNodeBackend implements NodeBackend {
 
   control(): ControlApi {
     if (!this.manager) throw unavailable(NOT_A_MANAGER);
+    if (this.controlRefusal) throw this.controlRefusal;
     return asControlApi(this.manager);
   }
 }
