@@ -11,10 +11,12 @@
  * - `dockerTty(command, opts)`: the same under a pseudo-terminal (`script -qec`), for `-it`;
  *   `opts.input` is typed into the terminal.
  * - `removeLabelled(label)`: force-removes the containers a test created (give each a label).
+ * - `hostDocker(args)`: the CLI against dockerd, synchronous: its stdout (throws on a failure);
+ *   `serviceContainers(nodeId, service)`: the containers a shoal node runs for a service there.
  *
  * `test/helpers/shoal.ts` has `docker(socket, args)` for tests that run whole shoal daemons.
  */
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { resolve } from "node:path";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
@@ -107,4 +109,18 @@ export async function removeNodeNetworks(nodeId: string): Promise<void> {
     .split("\n")
     .filter(Boolean);
   if (ids.length > 0) await dockerCli(["network", "rm", ...ids]);
+}
+
+export function hostDocker(args: string[]): string {
+  return execFileSync(DOCKER_20, ["-H", `unix://${DOCKERD_SOCKET}`, ...args], { encoding: "utf8" });
+}
+
+/** The containers (running) that shoal node `nodeId` runs for `service` on dockerd. */
+export function serviceContainers(nodeId: string, service: string): string[] {
+  return hostDocker([
+    ...["ps", "-q", "--filter", `label=com.docker.swarm.node.id=${nodeId}`],
+    ...["--filter", `label=com.docker.swarm.service.name=${service}`],
+  ])
+    .split("\n")
+    .filter(Boolean);
 }

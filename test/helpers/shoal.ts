@@ -200,6 +200,16 @@ export class ShoalDaemon {
     ]);
   }
 
+  /** Starts the daemon and `init()`s a swarm (throwing if it fails); resolves to the node's ID. */
+  async startSwarm(): Promise<string> {
+    await this.start();
+    const init = await this.init();
+    if (init.code !== 0) throw new Error(`docker swarm init failed: ${init.stderr}`);
+    const info = await this.docker(["info", "--format", "{{.Swarm.NodeID}}"]);
+    if (info.code !== 0 || !info.stdout.trim()) throw new Error(`no node ID in docker info: ${info.stderr}`);
+    return info.stdout.trim();
+  }
+
   /** The cluster API port chosen by `init()`. */
   clusterPort: number | undefined;
 

@@ -13,15 +13,13 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { isWrappedPrivateKey, parseUnlockKey, unwrapPrivateKey } from "../../src/ca/index.ts";
 import { liveDirOf } from "../../src/daemon/node-keys.ts";
+import { hostDocker } from "../helpers/docker.ts";
 import { DOCKER_28, ShoalDaemon, waitFor } from "../helpers/shoal.ts";
 
 const REPO = new URL("../..", import.meta.url).pathname;
 const LOCKED =
   'Error response from daemon: Swarm is encrypted and needs to be unlocked before it can be used. Please use "docker swarm unlock" to unlock it.';
 const KEY_RE = /SWMKEY-1-[A-Za-z0-9+/]+/;
-
-const hostDocker = (args: string[]): string =>
-  execFileSync("/usr/bin/docker", ["-H", "unix:///var/run/docker.sock", ...args], { encoding: "utf8" });
 
 function pingSwarmHeader(socket: string): Promise<string | undefined> {
   return new Promise((done, fail) => {
@@ -76,12 +74,7 @@ describe("swarm autolock on one node", () => {
     await daemon.start();
   });
   after(async () => {
-    await daemon.docker(["swarm", "leave", "--force"]);
-    await daemon.dispose();
-    const left = hostDocker(["ps", "-aq", "--filter", `label=com.docker.swarm.node.id=${nodeId}`])
-      .split("\n")
-      .filter(Boolean);
-    if (nodeId && left.length > 0) hostDocker(["rm", "-f", ...left]);
+    await daemon.disposeSwarm(nodeId);
   });
 
   test("init --autolock prints the unlock key and nothing plain is left on disk", async () => {

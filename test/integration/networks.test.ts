@@ -55,29 +55,10 @@ describe("overlay networks with the docker CLI", () => {
     JSON.parse(await ok(["service", "inspect", service, "--format", "{{json .Endpoint}}"])) as Endpoint;
 
   before(async () => {
-    await daemon.start();
-    assert.equal((await daemon.init()).code, 0);
-    nodeId = (await ok(["info", "--format", "{{.Swarm.NodeID}}"])).trim();
+    nodeId = await daemon.startSwarm();
   });
   after(async () => {
-    await daemon.docker(["swarm", "leave", "--force"]);
-    await daemon.dispose();
-    const left = execFileSync(
-      "/usr/bin/docker",
-      [
-        "-H",
-        "unix:///var/run/docker.sock",
-        "ps",
-        "-aq",
-        "--filter",
-        `label=com.docker.swarm.node.id=${nodeId}`,
-      ],
-      { encoding: "utf8" },
-    )
-      .split("\n")
-      .filter(Boolean);
-    if (left.length > 0)
-      execFileSync("/usr/bin/docker", ["-H", "unix:///var/run/docker.sock", "rm", "-f", ...left]);
+    await daemon.disposeSwarm(nodeId);
   });
 
   test("swarm init creates the ingress network: 10.0.0.0/24, VNI 4096", async () => {

@@ -8,14 +8,12 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
+import { hostDocker, serviceContainers } from "../helpers/docker.ts";
 import { ShoalDaemon, waitFor } from "../helpers/shoal.ts";
 
 const REPO = new URL("../..", import.meta.url).pathname;
 // an unusual subnet, so that other clusters on this dockerd do not overlap it
 const SUBNET = "10.213.7.0/24";
-
-const dockerd = (args: string[]): string =>
-  execFileSync("/usr/bin/docker", ["-H", "unix:///var/run/docker.sock", ...args], { encoding: "utf8" });
 
 before(() => {
   // fails loudly (throws) when dockerd cannot be started
@@ -31,17 +29,7 @@ describe("overlay networks on one node: bridge, DNS, VIP", () => {
     assert.equal(res.code, 0, `docker ${args.join(" ")}: ${res.stderr}`);
     return res.stdout;
   };
-  const containersOf = (service: string) =>
-    dockerd([
-      "ps",
-      "-q",
-      "--filter",
-      `label=com.docker.swarm.node.id=${nodeId}`,
-      "--filter",
-      `label=com.docker.swarm.service.name=${service}`,
-    ])
-      .split("\n")
-      .filter(Boolean);
+  const containersOf = (service: string) => serviceContainers(nodeId, service);
   const exec = (container: string, cmd: string[]) => {
     try {
       return {
@@ -55,9 +43,7 @@ describe("overlay networks on one node: bridge, DNS, VIP", () => {
   };
 
   before(async () => {
-    await daemon.start();
-    assert.equal((await daemon.init()).code, 0);
-    nodeId = (await ok(["info", "--format", "{{.Swarm.NodeID}}"])).trim();
+    nodeId = await daemon.startSwarm();
   });
   after(async () => {
     await daemon.disposeSwarm(nodeId, ["api", "client"]);
@@ -99,7 +85,7 @@ describe("overlay networks on one node: bridge, DNS, VIP", () => {
       async () => containersOf("api").length === 2 && containersOf("client").length === 1,
       60_000,
     );
-    const local = JSON.parse(dockerd(["network", "inspect", `shoal-${networkId.slice(0, 12)}`])) as Array<{
+    const local = JSON.parse(hostDocker(["network", "inspect", `shoal-${networkId.slice(0, 12)}`])) as Array<{
       Driver: string;
       IPAM: { Config: Array<{ Subnet: string; Gateway: string }> };
       Options: Record<string, string>;
@@ -107,7 +93,7 @@ describe("overlay networks on one node: bridge, DNS, VIP", () => {
     assert.equal(local[0]?.Driver, "bridge");
     assert.deepEqual(local[0]?.IPAM.Config, [{ Subnet: SUBNET, Gateway: "10.213.7.1" }]);
     assert.equal(local[0]?.Options["com.docker.network.driver.mtu"], "1450");
-    const addr = dockerd([
+    const addr = hostDocker([
       "inspect",
       "-f",
       "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
@@ -124,7 +110,7 @@ describe("overlay networks on one node: bridge, DNS, VIP", () => {
     const vipAddr = vip[0]!.Addr.split("/")[0]!;
     const taskIps = containersOf("api")
       .map((c) =>
-        dockerd(["inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", c]).trim(),
+        hostDocker(["inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", c]).trim(),
       )
       .sort();
     const api = await waitFor("nslookup api", async () => {
@@ -183,7 +169,7 @@ describe("overlay networks on one node: bridge, DNS, VIP", () => {
     await waitFor(
       "the local bridge removed",
       async () =>
-        dockerd(["network", "ls", "-q", "--filter", `label=io.shoal.node.id=${nodeId}`]).trim() === "",
+        hostDocker(["network", "ls", "-q", "--filter", `label=io.shoal.node.id=${nodeId}`]).trim() === "",
       60_000,
     );
   });

@@ -10,17 +10,12 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { hostDocker, serviceContainers } from "../helpers/docker.ts";
 import { SHOAL_BIN, ShoalDaemon, waitFor } from "../helpers/shoal.ts";
 
 const REPO = new URL("../..", import.meta.url).pathname;
 const SECRET = "s3cr3t";
 const ROTATED = "n3w-s3cr3t";
-
-function hostDocker(args: string[]): string {
-  return execFileSync("/usr/bin/docker", ["-H", "unix:///var/run/docker.sock", ...args], {
-    encoding: "utf8",
-  });
-}
 
 /** Every file under dir whose bytes contain needle (grep -r, binary files included). */
 function filesContaining(dir: string, needle: string): string[] {
@@ -58,16 +53,7 @@ describe("secrets and configs with the docker CLI", () => {
   };
   const containerOf = async (service: string) =>
     waitFor(`a running container of ${service}`, async () => {
-      const ids = hostDocker([
-        "ps",
-        "-q",
-        "--filter",
-        `label=com.docker.swarm.service.name=${service}`,
-        "--filter",
-        `label=com.docker.swarm.node.id=${nodeId}`,
-      ])
-        .split("\n")
-        .filter(Boolean);
+      const ids = serviceContainers(nodeId, service);
       return ids.length === 1 ? ids[0] : undefined;
     });
   const exec = (ctr: string, cmd: string[]) => hostDocker(["exec", ctr, ...cmd]);
@@ -75,17 +61,10 @@ describe("secrets and configs with the docker CLI", () => {
     (await ok(["service", "ps", service, "-q", "--no-trunc"])).split("\n").filter(Boolean);
 
   before(async () => {
-    await daemon.start();
-    assert.equal((await daemon.init()).code, 0);
-    nodeId = (await ok(["info", "--format", "{{.Swarm.NodeID}}"])).trim();
+    nodeId = await daemon.startSwarm();
   });
   after(async () => {
-    await daemon.docker(["swarm", "leave", "--force"]);
-    await daemon.dispose();
-    const left = hostDocker(["ps", "-aq", "--filter", `label=com.docker.swarm.node.id=${nodeId}`])
-      .split("\n")
-      .filter(Boolean);
-    if (left.length > 0) hostDocker(["rm", "-f", ...left]);
+    await daemon.disposeSwarm(nodeId);
   });
 
   test("secret create, ls and inspect: the data never comes back", async () => {

@@ -7,16 +7,11 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
+import { hostDocker, serviceContainers } from "../helpers/docker.ts";
 import { ShoalDaemon } from "../helpers/shoal.ts";
 
 const REPO = new URL("../..", import.meta.url).pathname;
 const SVC = "updweb";
-
-function hostDocker(args: string[]): string {
-  return execFileSync("/usr/bin/docker", ["-H", "unix:///var/run/docker.sock", ...args], {
-    encoding: "utf8",
-  });
-}
 
 before(() => {
   // Fails loudly when dockerd cannot be started: these tests need it.
@@ -44,16 +39,7 @@ describe("service update with the docker CLI", () => {
   /** Env of the containers of the tasks desired running (read from dockerd itself). */
   const liveEnvs = async (): Promise<string[][]> => {
     const ids = (await ok(["service", "ps", SVC, "-q", "--filter", "desired-state=running"])).split("\n");
-    const containers = hostDocker([
-      "ps",
-      "-q",
-      "--filter",
-      `label=com.docker.swarm.service.name=${SVC}`,
-      "--filter",
-      `label=com.docker.swarm.node.id=${nodeId}`,
-    ])
-      .split("\n")
-      .filter(Boolean);
+    const containers = serviceContainers(nodeId, SVC);
     const envs: string[][] = [];
     for (const c of containers) {
       const [task, env] = hostDocker([
@@ -68,18 +54,10 @@ describe("service update with the docker CLI", () => {
   };
 
   before(async () => {
-    await daemon.start();
-    assert.equal((await daemon.init()).code, 0);
-    nodeId = (await ok(["info", "--format", "{{.Swarm.NodeID}}"])).trim();
+    nodeId = await daemon.startSwarm();
   });
   after(async () => {
-    await daemon.docker(["service", "rm", SVC]);
-    await daemon.docker(["swarm", "leave", "--force"]);
-    await daemon.dispose();
-    const left = hostDocker(["ps", "-aq", "--filter", `label=com.docker.swarm.node.id=${nodeId}`])
-      .split("\n")
-      .filter(Boolean);
-    if (left.length > 0) hostDocker(["rm", "-f", ...left]);
+    await daemon.disposeSwarm(nodeId, [SVC]);
   });
 
   test("create", async () => {

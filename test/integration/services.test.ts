@@ -6,14 +6,10 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
+import { hostDocker, serviceContainers } from "../helpers/docker.ts";
 import { DOCKER_28, ShoalDaemon, waitFor } from "../helpers/shoal.ts";
 
 const REPO = new URL("../..", import.meta.url).pathname;
-const HOST_DOCKER = ["-H", "unix:///var/run/docker.sock"];
-
-function hostDocker(args: string[]): string {
-  return execFileSync("/usr/bin/docker", [...HOST_DOCKER, ...args], { encoding: "utf8" });
-}
 
 before(() => {
   execFileSync("bash", ["scripts/start-dockerd.sh"], { cwd: REPO, stdio: "inherit" });
@@ -40,31 +36,14 @@ describe("services on one node with the docker CLI", () => {
     )
       .split("\n")
       .filter((l) => l.startsWith("Running")).length;
-  const containersOf = (service: string) =>
-    hostDocker([
-      "ps",
-      "-q",
-      "--filter",
-      `label=com.docker.swarm.service.name=${service}`,
-      "--filter",
-      `label=com.docker.swarm.node.id=${nodeId}`,
-    ])
-      .split("\n")
-      .filter(Boolean);
+  const containersOf = (service: string) => serviceContainers(nodeId, service);
   let nodeId = "";
 
   before(async () => {
-    await daemon.start();
-    assert.equal((await daemon.init()).code, 0);
-    nodeId = (await ok(["info", "--format", "{{.Swarm.NodeID}}"])).trim();
+    nodeId = await daemon.startSwarm();
   });
   after(async () => {
-    await daemon.docker(["swarm", "leave", "--force"]);
-    await daemon.dispose();
-    const left = hostDocker(["ps", "-aq", "--filter", `label=com.docker.swarm.node.id=${nodeId}`])
-      .split("\n")
-      .filter(Boolean);
-    if (left.length > 0) hostDocker(["rm", "-f", ...left]);
+    await daemon.disposeSwarm(nodeId);
   });
 
   test("create waits with the CLI's progress until healthy tasks run", async () => {

@@ -16,15 +16,13 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
+import { serviceContainers } from "../helpers/docker.ts";
 import { backendServiceArgs, RequestLoops } from "../helpers/load.ts";
 import { docker, ShoalDaemon, waitFor } from "../helpers/shoal.ts";
 
 const REPO = new URL("../..", import.meta.url).pathname;
 // an unusual subnet, so that other clusters on this dockerd do not overlap it
 const SUBNET = "10.213.41.0/24";
-
-const dockerd = (args: string[]): string =>
-  execFileSync("/usr/bin/docker", ["-H", "unix:///var/run/docker.sock", ...args], { encoding: "utf8" });
 
 describe("zero failed requests during update, start-first update and scale-down", () => {
   const daemon = new ShoalDaemon();
@@ -35,17 +33,7 @@ describe("zero failed requests during update, start-first update and scale-down"
     assert.equal(res.code, 0, `docker ${args.join(" ")}: ${res.stderr}`);
     return res.stdout;
   };
-  const containersOf = (service: string) =>
-    dockerd([
-      "ps",
-      "-q",
-      "--filter",
-      `label=com.docker.swarm.node.id=${nodeId}`,
-      "--filter",
-      `label=com.docker.swarm.service.name=${service}`,
-    ])
-      .split("\n")
-      .filter(Boolean);
+  const containersOf = (service: string) => serviceContainers(nodeId, service);
   const runningTasks = async () =>
     (
       await ok([
@@ -64,9 +52,7 @@ describe("zero failed requests during update, start-first update and scale-down"
   before(async () => {
     // fails loudly (throws) when dockerd cannot be started
     execFileSync("bash", ["scripts/start-dockerd.sh"], { cwd: REPO, stdio: "inherit" });
-    await daemon.start();
-    assert.equal((await daemon.init()).code, 0);
-    nodeId = (await ok(["info", "--format", "{{.Swarm.NodeID}}"])).trim();
+    nodeId = await daemon.startSwarm();
     await ok(["network", "create", "-d", "overlay", "--attachable", "--subnet", SUBNET, "zd-net"]);
     await ok([
       "service",
