@@ -10,6 +10,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { liveDirOf } from "../../src/daemon/node-keys.ts";
+import { waitFor as poll } from "../../src/devcluster/sys.ts";
 import { removeLabelled, removeNodeNetworks } from "./docker.ts";
 
 export const REPO = resolve(import.meta.dirname, "../..");
@@ -94,24 +95,13 @@ export function freeTcpPort(): Promise<number> {
   });
 }
 
-export async function waitFor<T>(
+/** devcluster's waitFor, polling every 100 ms: the probe's first value other than undefined/false. */
+export function waitFor<T>(
   what: string,
-  probe: () => Promise<T | undefined>,
+  probe: () => Promise<T | undefined | false>,
   timeoutMs = 30_000,
 ): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-      last = value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last saw: ${String(last)}`);
+  return poll(what, probe, timeoutMs, 100);
 }
 
 /** A shoal daemon child process with its own data dir and Engine API socket. */
