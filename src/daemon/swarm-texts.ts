@@ -1,4 +1,4 @@
-/** moby's texts for swarm membership calls, and small helpers of swarm-node.ts. */
+/** moby's texts for swarm membership calls, and small helpers of swarm-node.ts and its parts. */
 import { invalidArgument, unavailable } from "../base/index.ts";
 
 export const NOT_IN_SWARM = "This node is not part of a swarm";
