@@ -1,0 +1,296 @@
+/**
+ * UDP through the routing mesh on one node, with the real docker CLI, a shoal daemon and the
+ * machine's dockerd: `-p P:53/udp` answers on loopback, on the host's address and from a client
+ * netns behind a veth (forwarded, client address kept), spread over two replicas per datagram
+ * flow; `docker service inspect`/`ls` show the port as Swarm does; the same port number can be
+ * published for tcp by another service; `--publish-rm` stops the answers, also on a flow that
+ * keeps its source port; a flow whose task goes is moved to a live one instead of being sent to
+ * the dead address until conntrack forgets it. The UDP servers are node processes in the task
+ * containers' netns (test/helpers/udp.ts says why). Traffic goes only to this machine's own
+ * addresses and to the test's netns.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { request } from "node:http";
+import { networkInterfaces } from "node:os";
+import { after, before, describe, test } from "node:test";
+import { dockerCli as dockerd } from "../helpers/docker.ts";
+import { freeTcpPort, ShoalDaemon, waitFor } from "../helpers/shoal.ts";
+import { probeArgs, type Responder, startResponder, UdpFlow, udpAnswers } from "../helpers/udp.ts";
+
+const REPO = new URL("../..", import.meta.url).pathname;
+const X = Math.floor(Math.random() * 250);
+// an unusual pool, so that the ingress bridge overlaps no other cluster's on this dockerd
+const POOL = `10.218.${X}.0/24`;
+const NS = `shoaludp${process.pid}`;
+const VETH = `sud${process.pid}`.slice(0, 15);
+const HOST_A = `10.252.${X}.1`;
+const CLIENT_A = `10.252.${X}.2`;
+const HTTPD = "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www";
+
+const sh = (cmd: string[]): string => execFileSync(cmd[0] ?? "", cmd.slice(1), { encoding: "utf8" });
+const quiet = (cmd: string[]): void => {
+  try {
+    sh(cmd);
+  } catch {
+    // cleanup of something that may not exist
+  }
+};
+
+function get(host: string, port: number): Promise<string | undefined> {
+  return new Promise((done) => {
+    const req = request({ host, port, path: "/", agent: false, timeout: 3000 }, (res) => {
+      let body = "";
+      res.on("data", (c: Buffer) => {
+        body += c.toString();
+      });
+      res.on("end", () => done(body.trim()));
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", () => done(undefined));
+    req.end();
+  });
+}
+
+const distinct = (answers: Array<string | undefined | null>): Set<string> =>
+  new Set(answers.filter((a): a is string => typeof a === "string"));
+
+before(() => {
+  // fails loudly (throws) when dockerd cannot be started
+  execFileSync("bash", ["scripts/start-dockerd.sh"], { cwd: REPO, stdio: "inherit" });
+});
+
+describe("UDP through the routing mesh on one node", () => {
+  const daemon = new ShoalDaemon();
+  const responders = new Map<string, Responder>();
+  /** Hostnames of the served tasks, by container ID. */
+  const hosts = new Map<string, string>();
+  const flows: UdpFlow[] = [];
+  let nodeId = "";
+  let port = 0;
+  let port2 = 0;
+  const ok = async (args: string[]) => {
+    const res = await daemon.docker(args);
+    assert.equal(res.code, 0, `docker ${args.join(" ")}: ${res.stderr}`);
+    return res.stdout;
+  };
+
+  /** Waits for `n` running containers of `service` and puts a responder into each new one. */
+  async function serve(service: string, n: number): Promise<string[]> {
+    const ids = await waitFor(
+      `${n} running containers of ${service}`,
+      async () => {
+        const res = await dockerd(["ps", "-q", "--filter", `label=com.docker.swarm.service.name=${service}`]);
+        const ids = res.stdout.split("\n").filter(Boolean);
+        return ids.length === n ? ids : undefined;
+      },
+      90_000,
+    );
+    for (const id of ids) {
+      if (responders.has(id)) continue;
+      const fmt = "{{.State.Pid}} {{.Config.Hostname}}";
+      const [pid, host] = (await dockerd(["inspect", "-f", fmt, id])).stdout.trim().split(" ");
+      responders.set(id, await startResponder(Number(pid), [53, 54], host ?? ""));
+      hosts.set(id, host ?? "");
+    }
+    return ids.map((id) => hosts.get(id) ?? "");
+  }
+
+  /** `service update` of udpdns, then its tasks once this update (a new StartedAt) is done, served again. */
+  async function update(args: string[]): Promise<void> {
+    const fmt = "{{if .UpdateStatus}}{{.UpdateStatus.StartedAt}}|{{.UpdateStatus.State}}{{end}}";
+    const status = async () => (await ok(["service", "inspect", "--format", fmt, "udpdns"])).trim();
+    const before = (await status()).split("|")[0];
+    await ok(["service", "update", "-d", ...args, "udpdns"]);
+    await waitFor(
+      "the update of udpdns to complete",
+      async () => {
+        const now = await status();
+        const [started, state] = now.split("|");
+        if (started !== before && state === "completed") return state;
+        throw new Error(`UpdateStatus ${now}`);
+      },
+      90_000,
+    );
+    await serve("udpdns", 2);
+  }
+
+  before(async () => {
+    port = await freeTcpPort();
+    port2 = await freeTcpPort();
+    await daemon.start();
+    assert.equal((await daemon.init(["--default-addr-pool", POOL])).code, 0);
+    nodeId = (await ok(["info", "--format", "{{.Swarm.NodeID}}"])).trim();
+    sh(["ip", "netns", "add", NS]);
+    sh(["ip", "link", "add", VETH, "type", "veth", "peer", "name", "eth0", "netns", NS]);
+    sh(["ip", "addr", "add", `${HOST_A}/30`, "dev", VETH]);
+    sh(["ip", "link", "set", VETH, "up"]);
+    sh(["ip", "-n", NS, "addr", "add", `${CLIENT_A}/30`, "dev", "eth0"]);
+    sh(["ip", "-n", NS, "link", "set", "eth0", "up"]);
+    sh(["ip", "-n", NS, "link", "set", "lo", "up"]);
+    sh(["ip", "-n", NS, "route", "add", "default", "via", HOST_A]);
+  });
+  after(async () => {
+    for (const f of flows) f.close();
+    for (const r of responders.values()) r.stop();
+    quiet(["ip", "netns", "del", NS]);
+    quiet(["ip", "link", "del", VETH]);
+    await daemon.disposeSwarm(nodeId, ["udpdns", "tcpweb"]);
+  });
+
+  test("-p P:53/udp answers on loopback, the host's address and from a client netns, from both replicas", async () => {
+    await ok([
+      "service",
+      "create",
+      "-d",
+      "--name",
+      "udpdns",
+      "--replicas",
+      "2",
+      // sleep as pid 1 ignores SIGTERM: each rolling step would wait 10 s for the kill
+      "--stop-grace-period",
+      "1s",
+      "-p",
+      `${port}:53/udp`,
+      "busybox:local",
+      "sleep",
+      "3600",
+    ]);
+    const tasks = new Set(await serve("udpdns", 2));
+    assert.equal(tasks.size, 2);
+    const seen = await waitFor(
+      `127.0.0.1:${port}/udp answering from both replicas`,
+      async () => {
+        const s = distinct(await udpAnswers("127.0.0.1", port, 12));
+        return s.size === 2 ? s : undefined;
+      },
+      60_000,
+    );
+    assert.deepEqual([...seen].sort(), [...tasks].sort());
+    const own = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === "IPv4" && !a.internal && a.address !== HOST_A)?.address;
+    assert.ok(own, "the machine has a non-loopback IPv4 address");
+    const there = await udpAnswers(own, port, 12);
+    assert.ok(
+      there.every((a) => a !== undefined),
+      `every datagram to ${own}:${port} answered: ${there}`,
+    );
+    assert.deepEqual([...distinct(there)].sort(), [...tasks].sort(), `${own}:${port}`);
+    const out = sh(["ip", "netns", "exec", NS, ...probeArgs(HOST_A, port, 12)]);
+    const fromNs = JSON.parse(out) as Array<string | null>;
+    assert.ok(
+      fromNs.every((a) => a !== null),
+      `every datagram from the client netns answered: ${out}`,
+    );
+    assert.deepEqual([...distinct(fromNs)].sort(), [...tasks].sort(), "from the client netns");
+  });
+
+  test("service inspect and ls show the udp port as Swarm does", async () => {
+    const ports = JSON.parse(
+      await ok(["service", "inspect", "--format", "{{json .Endpoint.Ports}}", "udpdns"]),
+    );
+    assert.deepEqual(ports, [
+      { Protocol: "udp", TargetPort: 53, PublishedPort: port, PublishMode: "ingress" },
+    ]);
+    const spec = JSON.parse(
+      await ok(["service", "inspect", "--format", "{{json .Spec.EndpointSpec.Ports}}", "udpdns"]),
+    );
+    assert.deepEqual(spec, [
+      { Protocol: "udp", TargetPort: 53, PublishedPort: port, PublishMode: "ingress" },
+    ]);
+    const ls = await ok(["service", "ls", "--filter", "name=udpdns", "--format", "{{.Name}} {{.Ports}}"]);
+    assert.equal(ls.trim(), `udpdns *:${port}->53/udp`);
+    const pretty = await ok(["service", "inspect", "--pretty", "udpdns"]);
+    assert.match(
+      pretty,
+      new RegExp(`PublishedPort = ${port}\\s+Protocol = udp\\s+TargetPort = 53\\s+PublishMode = ingress`),
+    );
+  });
+
+  test("another service publishes the same port number for tcp", async () => {
+    await ok([
+      "service",
+      "create",
+      "-d",
+      "--name",
+      "tcpweb",
+      "--publish",
+      `published=${port},target=80`,
+      "busybox:local",
+      "sh",
+      "-c",
+      HTTPD,
+    ]);
+    const body = await waitFor(`127.0.0.1:${port}/tcp`, () => get("127.0.0.1", port), 60_000);
+    assert.ok(body.length > 0 && !hosts.has(body), "the tcp answer comes from tcpweb");
+    const udp = distinct(await udpAnswers("127.0.0.1", port, 6));
+    assert.ok(
+      udp.size > 0 && [...udp].every((h) => [...hosts.values()].includes(h)),
+      "udp still goes to udpdns",
+    );
+    const again = await daemon.docker([
+      "service",
+      "create",
+      "-d",
+      "--name",
+      "udpdup",
+      "-p",
+      `${port}:53/udp`,
+      "busybox:local",
+      "sleep",
+      "3600",
+    ]);
+    assert.notEqual(again.code, 0, "a second udp publisher of the port is refused");
+    assert.match(again.stderr, new RegExp(`port '${port}' is already in use by service 'udpdns'`));
+  });
+
+  test("a flow whose task goes is answered by a live task", async () => {
+    const flow = new UdpFlow("127.0.0.1", port);
+    flows.push(flow);
+    const first = await waitFor("an answer on a kept flow", () => flow.ask(), 10_000);
+    const [gone] = [...hosts].find(([, h]) => h === first) ?? [];
+    assert.ok(gone, `${first} is one of the served tasks`);
+    await dockerd(["rm", "-f", gone]);
+    responders.get(gone)?.stop();
+    responders.delete(gone);
+    // the flow keeps its source port and never pauses long enough for conntrack to forget it
+    const next = await waitFor(
+      "the kept flow answered by another task",
+      async () => {
+        const a = await flow.ask(500);
+        return a && a !== first ? a : undefined;
+      },
+      15_000,
+    );
+    assert.notEqual(next, first);
+    await serve("udpdns", 2);
+  });
+
+  test("--publish-add with the long syntax and --publish-rm stop and start the answers", async () => {
+    // another target port: the CLI's --publish-rm removes every port of a target and protocol
+    await update(["--publish-add", `published=${port2},target=54,protocol=udp`]);
+    const ports = JSON.parse(
+      await ok(["service", "inspect", "--format", "{{json .Endpoint.Ports}}", "udpdns"]),
+    );
+    assert.equal(ports.length, 2, JSON.stringify(ports));
+    await waitFor(
+      `${port2}/udp answering`,
+      async () => distinct(await udpAnswers("127.0.0.1", port2, 4)).size > 0,
+      30_000,
+    );
+    const flow = new UdpFlow("127.0.0.1", port);
+    flows.push(flow);
+    await waitFor("an answer on a kept flow to the first port", () => flow.ask(), 30_000);
+    await update(["--publish-rm", `published=${port},target=53,protocol=udp`]);
+    await waitFor(
+      `${port}/udp silent after --publish-rm`,
+      async () => (await udpAnswers("127.0.0.1", port, 3)).every((a) => a === undefined),
+      10_000,
+    );
+    // the kept flow stays silent: no stale conntrack entry sends it on to a task
+    for (let i = 0; i < 5; i++) assert.equal(await flow.ask(300), undefined, "the kept flow is silent");
+    assert.ok(distinct(await udpAnswers("127.0.0.1", port2, 4)).size > 0, `${port2}/udp still answers`);
+    assert.ok(await get("127.0.0.1", port), `${port}/tcp (tcpweb) still answers`);
+  });
+});
