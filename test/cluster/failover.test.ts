@@ -2,16 +2,20 @@
  * Issue #5, manager failures under load: three managers and two workers. The leader is killed
  * (kill -9 of its daemon and its etcd) while a client updates a service in a loop through a
  * surviving manager: another manager leads, no acknowledged update is lost, and the service
- * converges. Then a manager is cut off by a partition: its writes fail with Swarm's lost-quorum
- * message (not a hang) while the other two keep accepting writes, and once healed it sees them.
+ * converges. Then a manager is cut off by a partition: its writes, and its reads after a grace,
+ * fail with Swarm's lost-quorum error as moby shows it (500, SwarmKit's text through gRPC; not a
+ * hang, not a stale answer) while `docker info` still answers and the other two keep accepting
+ * writes; once healed it answers again and sees them.
  */
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
+import { call, messageOf } from "../../src/engineapi/testing/index.ts";
 import { waitFor } from "../helpers/shoal.ts";
 import { ClusterHarness, type ClusterNode } from "./harness.ts";
 
+/** SwarmKit's raft-proxy error as moby passes it on: gRPC code Unknown, HTTP 500. */
 const LOST_QUORUM =
-  "The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
+  "rpc error: code = Unknown desc = The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
 
 describe("three managers and two workers: leader killed under writes, a partitioned manager", () => {
   let cluster: ClusterHarness;
@@ -198,7 +202,7 @@ describe("three managers and two workers: leader killed under writes, a partitio
     );
   });
 
-  test("a partitioned manager cannot write (Swarm's message, no hang); the other two can; healed, it catches up", async () => {
+  test("a partitioned manager cannot write or read (Swarm's error, no hang); the other two can; healed, it catches up", async () => {
     const cut = leader;
     const [a, b] = [1, 2, 3].filter((i) => i !== cut).map((i) => cluster.node(i)) as [
       ClusterNode,
@@ -215,6 +219,35 @@ describe("three managers and two workers: leader killed under writes, a partitio
     assert.notEqual(r.code, 0, `a write on the partitioned manager succeeded: ${r.stdout}`);
     assert.equal(r.stderr.trim(), `Error response from daemon: ${LOST_QUORUM}`);
     assert.ok(took < 15_000, `the refused write took ${took} ms`);
+    // Reads too, once the member has been leaderless for the grace (5 s): never a stale answer.
+    const cutNode = cluster.node(cut);
+    await waitFor(
+      "node ls refused on the partitioned manager",
+      async () => ((await cutNode.docker(["node", "ls", "-q"])).code !== 0 ? true : undefined),
+      20_000,
+    );
+    for (const args of [
+      ["node", "ls"],
+      ["service", "ls"],
+      ["secret", "ls"],
+    ]) {
+      const read = await cutNode.docker(args, { timeoutMs: 30_000 });
+      assert.notEqual(read.code, 0, `docker ${args.join(" ")} answered on the partitioned manager`);
+      assert.equal(read.stderr.trim(), `Error response from daemon: ${LOST_QUORUM}`, args.join(" "));
+    }
+    // The CLI's inspect wraps any daemon error as "Status: <error>, Code: 1"; the API's answer:
+    for (const path of ["/v1.41/nodes", "/v1.41/services/loop", "/v1.41/tasks"]) {
+      const raw = await call(cutNode.shoalSocket, "GET", path);
+      assert.deepEqual([raw.status, messageOf(raw)], [500, LOST_QUORUM], path);
+    }
+    const readsRefusedAfter = Date.now() - started;
+    // `docker info` answers, with the error in its Swarm section (moby's Info).
+    const info = await ok(cutNode, [
+      "info",
+      "--format",
+      "{{.Swarm.LocalNodeState}}|{{.Swarm.ControlAvailable}}|{{.Swarm.Error}}",
+    ]);
+    assert.equal(info, `active|true|${LOST_QUORUM}`);
     // The majority elects a leader among itself and keeps accepting writes.
     await waitFor(
       "a leader among the two connected managers",
@@ -245,7 +278,21 @@ describe("three managers and two workers: leader killed under writes, a partitio
       60_000,
     );
     await cluster.heal(cut);
+    const healedAt = Date.now();
     const back = cluster.node(cut);
+    await waitFor(
+      `node ls and service ls answer on node ${cut} again`,
+      async () => {
+        const ls = await back.docker(["node", "ls", "-q"]);
+        const services = await back.docker(["service", "ls", "-q"]);
+        return ls.code === 0 && services.code === 0 ? true : undefined;
+      },
+      30_000,
+    );
+    console.log(
+      `partitioned manager: write refused after ${took} ms, reads after ${readsRefusedAfter} ms; ` +
+        `reads answered again ${Date.now() - healedAt} ms after the heal`,
+    );
     await waitFor(
       `node ${cut} sees P=1 and the service made meanwhile`,
       async () => {
