@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import type { SwarmTask } from "../../api/index.ts";
+import type { AssignedPayload, SwarmTask } from "../../api/index.ts";
 import { silentLogger, VirtualClock } from "../../base/index.ts";
 import { FAKE_ENV, FakeExecutor, settle } from "../executor/fake.ts";
 import { materialize, payloadMounts, plannedFiles } from "../executor/payload-files.ts";
@@ -100,26 +100,28 @@ describe("payload files", () => {
   });
 });
 
+/** A fake executor on node n1 writing task files to memory, and the node's assigned `secrets`. */
+function fakeNode(secrets: AssignedPayload[]) {
+  const files = new MemoryTaskFiles();
+  const clock = new VirtualClock();
+  const executor = new FakeExecutor({
+    clock,
+    nodeId: "n1",
+    logger: silentLogger(),
+    onStatus: () => undefined,
+    files,
+  });
+  const held = new AssignedPayloads();
+  held.apply({ kind: "complete", tasks: [], removed: [], secrets });
+  return { files, clock, executor, held };
+}
+
 describe("the executor writes files for its tasks only and removes them with the container", () => {
   test("files follow the task's lifecycle; other secrets never reach it", async () => {
-    const files = new MemoryTaskFiles();
-    const executor = new FakeExecutor({
-      clock: new VirtualClock(),
-      nodeId: "n1",
-      logger: silentLogger(),
-      onStatus: () => undefined,
-      files,
-    });
-    const held = new AssignedPayloads();
-    held.apply({
-      kind: "complete",
-      tasks: [],
-      removed: [],
-      secrets: [
-        { ID: "s1", Name: "one", Data: b64("pw1") },
-        { ID: "s2", Name: "two", Data: b64("pw2") },
-      ],
-    });
+    const { files, executor, held } = fakeNode([
+      { ID: "s1", Name: "one", Data: b64("pw1") },
+      { ID: "s2", Name: "two", Data: b64("pw2") },
+    ]);
     const t = task("t1", ["s1"]);
     await executor.assign([t], held);
     await settle();
@@ -140,22 +142,7 @@ describe("the executor writes files for its tasks only and removes them with the
 
 describe("a task that ends releases its files before its container is removed (as moby's Cleanup)", () => {
   test("complete → files gone, container kept", async () => {
-    const files = new MemoryTaskFiles();
-    const clock = new VirtualClock();
-    const executor = new FakeExecutor({
-      clock,
-      nodeId: "n1",
-      logger: silentLogger(),
-      onStatus: () => undefined,
-      files,
-    });
-    const held = new AssignedPayloads();
-    held.apply({
-      kind: "complete",
-      tasks: [],
-      removed: [],
-      secrets: [{ ID: "s1", Name: "one", Data: b64("pw1") }],
-    });
+    const { files, clock, executor, held } = fakeNode([{ ID: "s1", Name: "one", Data: b64("pw1") }]);
     const t = task("t2", ["s1"]);
     t.Spec!.ContainerSpec!.Env = [`${FAKE_ENV}={"runMs":100,"exitCode":0}`];
     await executor.assign([t], held);
