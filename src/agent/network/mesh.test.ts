@@ -4,6 +4,7 @@ import type { NetworkPeers, SwarmNetworkObject } from "../../api/index.ts";
 import {
   bridgeCommands,
   dockerUserRules,
+  forwardInsertAt,
   meshPlan,
   meshRemoteNodes,
   meshRuleset,
@@ -175,4 +176,26 @@ test("staleTables and staleRules: only those of dead daemons", () => {
       "ACCEPT",
     ],
   ]);
+});
+
+test("staleRules in FORWARD; forwardInsertAt: right after the jump to DOCKER-USER, else at the top", () => {
+  const forward = [
+    "-P FORWARD DROP",
+    "-A FORWARD -j DOCKER-ISOLATION-STAGE-1",
+    "-A FORWARD -j DOCKER-USER",
+    "-A FORWARD -o shlx -m conntrack --ctstate DNAT -m comment --comment shoal-mesh-99 -j ACCEPT",
+    "-A FORWARD -o docker0 -j DOCKER",
+  ].join("\n");
+  assert.equal(forwardInsertAt(forward), 3);
+  assert.equal(forwardInsertAt("-P FORWARD ACCEPT\n-A FORWARD -o docker0 -j DOCKER\n"), 1);
+  assert.equal(forwardInsertAt(""), 1);
+  assert.deepEqual(
+    staleRules(forward, (pid) => pid === 7, "FORWARD").map((r) => r.slice(0, 2)),
+    [["-o", "shlx"]],
+  );
+  assert.deepEqual(
+    staleRules(forward, () => false),
+    [],
+    "only the named chain's lines",
+  );
 });

@@ -9,7 +9,11 @@
  * it; those from outside keep their client address when the backends route replies back
  * (mesh-source.ts), else they are SNATed too, as in Swarm. Docker's FORWARD
  * chain would drop the forwarded flows (its isolation chains, a DROP policy): two DOCKER-USER
- * rules accept DNATed traffic in and out of the ingress bridge.
+ * rules accept DNATed traffic in and out of the ingress bridge, and the same two sit in FORWARD
+ * right after the jump to DOCKER-USER. dockerd moves that jump to the top on every network it
+ * creates by deleting and re-inserting it (two iptables runs, tens of ms apart on a busy host);
+ * in between, a new connection's SYN met the DROP policy and waited out a 1 s retransmission
+ * (bench/results/mesh-notes.md, 2026-11-26T1925Z). The FORWARD copies are never moved.
  */
 import { isServing, type MeshPort, type NetworkPeers } from "../../api/index.ts";
 import { macOf, type RemoteEndpoint } from "./overlay.ts";
@@ -155,7 +159,21 @@ export function bridgeCommands(plan: MeshPlan): string[][] {
   ];
 }
 
-/** The DOCKER-USER rules (iptables arguments after the chain) for the ingress bridge. */
+/** The filter chains holding the rules of dockerUserRules, in the order they are placed. */
+export const MESH_FILTER_CHAINS = ["DOCKER-USER", "FORWARD"] as const;
+
+/**
+ * Where a rule goes in FORWARD (1-based, for `iptables -I FORWARD <n>`), from `iptables -S
+ * FORWARD`: right after the jump to DOCKER-USER, so that users' DOCKER-USER filters still come
+ * first; at the top when there is no such jump (dockerd without iptables: nothing to get past).
+ */
+export function forwardInsertAt(listing: string): number {
+  const rules = listing.split("\n").filter((l) => l.startsWith("-A FORWARD "));
+  const jump = rules.findIndex((l) => l.trim() === "-A FORWARD -j DOCKER-USER");
+  return jump + 2;
+}
+
+/** The mesh's filter rules (iptables arguments after the chain) for the ingress bridge. */
 export function dockerUserRules(bridge: string, pid: number): string[][] {
   const tail = [
     "-m",
@@ -182,13 +200,18 @@ export function staleTables(listing: string, alive: (pid: number) => boolean): s
   return out;
 }
 
-/** shoal's DOCKER-USER rules in `iptables -S DOCKER-USER` output whose owner is not `alive`, as `-D` arguments. */
-export function staleRules(listing: string, alive: (pid: number) => boolean): string[][] {
+/** shoal's rules in `iptables -S <chain>` output whose owner is not `alive`, as `-D` arguments. */
+export function staleRules(
+  listing: string,
+  alive: (pid: number) => boolean,
+  chain: string = "DOCKER-USER",
+): string[][] {
   const out: string[][] = [];
+  const head = `-A ${chain} `;
   for (const line of listing.split("\n")) {
     const m = line.match(new RegExp(`--comment "?${MESH_RULE_COMMENT}(\\d+)"?`));
-    if (!m || alive(Number(m[1])) || !line.startsWith("-A DOCKER-USER ")) continue;
-    out.push(line.slice("-A DOCKER-USER ".length).replace(/"/g, "").split(/\s+/));
+    if (!m || alive(Number(m[1])) || !line.startsWith(head)) continue;
+    out.push(line.slice(head.length).replace(/"/g, "").split(/\s+/));
   }
   return out;
 }

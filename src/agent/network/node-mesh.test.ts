@@ -40,13 +40,22 @@ class FakeNetns {
   cmds: string[] = [];
   scripts: string[] = [];
   tables = "table ip nat\ntable ip shoal_mesh_7\ntable ip shoal_mesh_99\n";
-  rules =
-    "-N DOCKER-USER\n-A DOCKER-USER -i shlold -m conntrack --ctstate DNAT -m comment --comment shoal-mesh-99 -j ACCEPT\n";
+  rules: Record<string, string> = {
+    "DOCKER-USER":
+      "-N DOCKER-USER\n-A DOCKER-USER -i shlold -m conntrack --ctstate DNAT -m comment --comment shoal-mesh-99 -j ACCEPT\n",
+    FORWARD: [
+      "-P FORWARD DROP",
+      "-A FORWARD -j DOCKER-USER",
+      "-A FORWARD -o shlold -m conntrack --ctstate DNAT -m comment --comment shoal-mesh-99 -j ACCEPT",
+      "-A FORWARD -j DOCKER-ISOLATION-STAGE-1",
+      "",
+    ].join("\n"),
+  };
   run = async (cmd: readonly string[]): Promise<string> => {
     this.cmds.push(cmd.join(" "));
     if (cmd.includes("-C")) throw new Error("Bad rule (does a matching rule exist in that chain?)");
     if (cmd.join(" ") === "nft list tables") return this.tables;
-    if (cmd.includes("-S")) return this.rules;
+    if (cmd.includes("-S")) return this.rules[cmd.at(-1) ?? ""] ?? "";
     return "";
   };
   load = async (script: string): Promise<void> => {
@@ -76,9 +85,18 @@ test("NodeMesh: places the address and rules, loads the table, sweeps a dead dae
     "iptables -w 5 -I DOCKER-USER -o shlingressnetwo -m conntrack --ctstate DNAT -m comment --comment shoal-mesh-7 -j ACCEPT",
     "iptables -w 5 -C DOCKER-USER -i shlingressnetwo -m conntrack --ctstate DNAT -m comment --comment shoal-mesh-7 -j ACCEPT",
     "iptables -w 5 -I DOCKER-USER -i shlingressnetwo -m conntrack --ctstate DNAT -m comment --comment shoal-mesh-7 -j ACCEPT",
+    // after the jump to DOCKER-USER, where dockerd's moving that jump leaves them be
+    "iptables -w 5 -C FORWARD -o shlingressnetwo -m conntrack --ctstate DNAT -m comment --comment shoal-mesh-7 -j ACCEPT",
+    "iptables -w 5 -S FORWARD",
+    "iptables -w 5 -I FORWARD 2 -o shlingressnetwo -m conntrack --ctstate DNAT -m comment --comment shoal-mesh-7 -j ACCEPT",
+    "iptables -w 5 -C FORWARD -i shlingressnetwo -m conntrack --ctstate DNAT -m comment --comment shoal-mesh-7 -j ACCEPT",
+    "iptables -w 5 -S FORWARD",
+    "iptables -w 5 -I FORWARD 2 -i shlingressnetwo -m conntrack --ctstate DNAT -m comment --comment shoal-mesh-7 -j ACCEPT",
     "nft list tables",
     "iptables -w 5 -S DOCKER-USER",
     "iptables -w 5 -D DOCKER-USER -i shlold -m conntrack --ctstate DNAT -m comment --comment shoal-mesh-99 -j ACCEPT",
+    "iptables -w 5 -S FORWARD",
+    "iptables -w 5 -D FORWARD -o shlold -m conntrack --ctstate DNAT -m comment --comment shoal-mesh-99 -j ACCEPT",
   ]);
   assert.equal(ns.scripts.length, 2);
   assert.match(ns.scripts[0] ?? "", /^add table ip shoal_mesh_7\n/);
@@ -100,6 +118,8 @@ test("NodeMesh: leaving the mesh removes the table, the rules and the address", 
   assert.deepEqual(ns.cmds, [
     "iptables -w 5 -D DOCKER-USER -o shlingressnetwo -m conntrack --ctstate DNAT -m comment --comment shoal-mesh-7 -j ACCEPT",
     "iptables -w 5 -D DOCKER-USER -i shlingressnetwo -m conntrack --ctstate DNAT -m comment --comment shoal-mesh-7 -j ACCEPT",
+    "iptables -w 5 -D FORWARD -o shlingressnetwo -m conntrack --ctstate DNAT -m comment --comment shoal-mesh-7 -j ACCEPT",
+    "iptables -w 5 -D FORWARD -i shlingressnetwo -m conntrack --ctstate DNAT -m comment --comment shoal-mesh-7 -j ACCEPT",
     "ip addr del 10.0.0.3/32 dev shlingressnetwo",
   ]);
 });

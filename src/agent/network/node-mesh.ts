@@ -1,6 +1,7 @@
 /**
  * Applies the node's mesh plan (mesh.ts) to the node's own netns: the ingress bridge's address and
- * MAC, the nft table (replaced atomically when it changes) and the DOCKER-USER rules; removes them
+ * MAC, the nft table (replaced atomically when it changes) and the filter rules (DOCKER-USER and
+ * FORWARD, mesh.ts says why both); removes them
  * when the node leaves the mesh. The table and rules carry the daemon's pid, so the first sync also
  * removes those a dead daemon left behind (a killed daemon's DNATs would otherwise shadow ours),
  * while other live daemons sharing the netns (tests) keep theirs.
@@ -9,6 +10,8 @@ import type { Logger } from "../../base/index.ts";
 import {
   bridgeCommands,
   dockerUserRules,
+  forwardInsertAt,
+  MESH_FILTER_CHAINS,
   type MeshPlan,
   meshRuleset,
   meshTable,
@@ -35,7 +38,7 @@ export class NodeMesh {
   private readonly table: string;
   /** The script last loaded ("" when no table is loaded). */
   private script = "";
-  /** Where the node's address and the DOCKER-USER rules were put. */
+  /** Where the node's address and the filter rules were put. */
   private applied: { bridge: string; address: string } | undefined;
   private swept = false;
 
@@ -69,18 +72,24 @@ export class NodeMesh {
     }
     for (const cmd of bridgeCommands(plan)) await this.opts.run(cmd);
     this.applied = { bridge, address: plan.address };
-    for (const rule of dockerUserRules(bridge, this.opts.pid)) {
-      const present = await this.opts.run([...IPTABLES, "-C", "DOCKER-USER", ...rule]).then(
-        () => true,
-        () => false,
-      );
-      // no DOCKER-USER chain (dockerd with --iptables=false): dockerd filters nothing either
-      if (!present)
+    for (const chain of MESH_FILTER_CHAINS) {
+      for (const rule of dockerUserRules(bridge, this.opts.pid)) {
+        const present = await this.opts.run([...IPTABLES, "-C", chain, ...rule]).then(
+          () => true,
+          () => false,
+        );
+        if (present) continue;
+        const at =
+          chain === "FORWARD"
+            ? [String(forwardInsertAt(await this.opts.run([...IPTABLES, "-S", "FORWARD"]).catch(() => "")))]
+            : [];
+        // no DOCKER-USER chain (dockerd with --iptables=false): dockerd filters nothing either
         await this.opts
-          .run([...IPTABLES, "-I", "DOCKER-USER", ...rule])
+          .run([...IPTABLES, "-I", chain, ...at, ...rule])
           .catch((err: unknown) =>
-            this.opts.logger.warn({ err }, "adding the mesh's DOCKER-USER rule failed"),
+            this.opts.logger.warn({ err, chain }, "adding the mesh's filter rule failed"),
           );
+      }
     }
   }
 
@@ -90,8 +99,10 @@ export class NodeMesh {
     if (!was) return;
     const quiet = (cmd: readonly string[]) =>
       this.opts.run(cmd).catch((err: unknown) => this.opts.logger.debug({ err }, "mesh cleanup step failed"));
-    for (const rule of dockerUserRules(was.bridge, this.opts.pid)) {
-      await quiet([...IPTABLES, "-D", "DOCKER-USER", ...rule]);
+    for (const chain of MESH_FILTER_CHAINS) {
+      for (const rule of dockerUserRules(was.bridge, this.opts.pid)) {
+        await quiet([...IPTABLES, "-D", chain, ...rule]);
+      }
     }
     await quiet(["ip", "addr", "del", `${was.address}/32`, "dev", was.bridge]);
   }
@@ -113,11 +124,15 @@ export class NodeMesh {
           this.opts.logger.warn({ err, table: t }, "removing a stale mesh table failed"),
         );
     }
-    const rules = await this.opts.run([...IPTABLES, "-S", "DOCKER-USER"]).catch(() => "");
-    for (const rule of staleRules(rules, alive)) {
-      await this.opts
-        .run([...IPTABLES, "-D", "DOCKER-USER", ...rule])
-        .catch((err: unknown) => this.opts.logger.warn({ err }, "removing a stale DOCKER-USER rule failed"));
+    for (const chain of MESH_FILTER_CHAINS) {
+      const rules = await this.opts.run([...IPTABLES, "-S", chain]).catch(() => "");
+      for (const rule of staleRules(rules, alive, chain)) {
+        await this.opts
+          .run([...IPTABLES, "-D", chain, ...rule])
+          .catch((err: unknown) =>
+            this.opts.logger.warn({ err, chain }, "removing a stale mesh filter rule failed"),
+          );
+      }
     }
   }
 }
