@@ -19,7 +19,7 @@
 # address, so from one address both paths would reach the same httpd with the same 4-tuples, but
 # the client's TCP timestamps (and ISNs) are offset per destination address; a port reused within
 # the httpd's TIME_WAIT then fails its PAWS check and the SYN waits out a 1 s retransmission
-# (TcpExtPAWSTimewait in the httpd's netns; bench/results/mesh-notes.md, 2026-11-26T1925Z).
+# (TcpExtPAWSTimewait in the httpd's netns; bench/results/mesh-notes.md, issue #6).
 # Each row counts the client namespace's SYN retransmissions and the httpd's PAWS rejects.
 # SAME_ADDRESS=1 connects the direct rows from the mesh rows' address (shows the stalls).
 set -uo pipefail
@@ -35,7 +35,9 @@ log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 dk() { timeout 120 docker -H "$DH" "$@"; }
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 direct_rules() { # $1: -I or -D; the direct path from the namespace is no published port: let it through
-  iptables -w 5 "$1" DOCKER-USER -i "$VETH" -j ACCEPT && iptables -w 5 "$1" DOCKER-USER -o "$VETH" -j ACCEPT
+  # (in FORWARD, not DOCKER-USER, whose jump dockerd moves on every network create: see mesh.ts)
+  local at=(); [ "$1" = -I ] && at=(1)
+  iptables -w 5 "$1" FORWARD "${at[@]}" -i "$VETH" -j ACCEPT && iptables -w 5 "$1" FORWARD "${at[@]}" -o "$VETH" -j ACCEPT
 }
 
 cleanup() {
