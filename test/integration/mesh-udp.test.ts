@@ -135,7 +135,7 @@ describe("UDP through the routing mesh on one node", () => {
     for (const r of responders.values()) r.stop();
     quiet(["ip", "netns", "del", NS]);
     quiet(["ip", "link", "del", VETH]);
-    await daemon.disposeSwarm(nodeId, ["udpdns", "tcpweb"]);
+    await daemon.disposeSwarm(nodeId, ["udpdns", "tcpweb", "udpdrain"]);
   });
 
   test("-p P:53/udp answers on loopback, the host's address and from a client netns, from both replicas", async () => {
@@ -292,5 +292,56 @@ describe("UDP through the routing mesh on one node", () => {
     for (let i = 0; i < 5; i++) assert.equal(await flow.ask(300), undefined, "the kept flow is silent");
     assert.ok(distinct(await udpAnswers("127.0.0.1", port2, 4)).size > 0, `${port2}/udp still answers`);
     assert.ok(await get("127.0.0.1", port), `${port}/tcp (tcpweb) still answers`);
+  });
+  test("a kept flow on a draining task moves to the other task while that one still runs", async () => {
+    const port3 = await freeTcpPort();
+    await ok([
+      "service",
+      "create",
+      "-d",
+      "--name",
+      "udpdrain",
+      "--replicas",
+      "2",
+      "--stop-grace-period",
+      "1s",
+      // the going task leaves the mesh 15 s before its stop signal, still answering its flows
+      "--label",
+      "io.shoal.drain-period=15s",
+      "-p",
+      `${port3}:53/udp`,
+      "busybox:local",
+      "sleep",
+      "3600",
+    ]);
+    const tasks = new Set(await serve("udpdrain", 2));
+    const byTask = new Map<string, UdpFlow>();
+    await waitFor(
+      "a kept flow on each task of udpdrain",
+      async () => {
+        const f = new UdpFlow("127.0.0.1", port3);
+        flows.push(f);
+        const a = await f.ask();
+        if (a && tasks.has(a) && !byTask.has(a)) byTask.set(a, f);
+        return byTask.size === 2;
+      },
+      30_000,
+    );
+    await ok(["service", "scale", "-d", "udpdrain=1"]);
+    // the draining task's flow is forgotten with its rule: its next datagram goes to the other task
+    const moved = await waitFor(
+      "a kept flow answered by the other task",
+      async () => {
+        for (const [task, f] of byTask) {
+          const a = await f.ask(300);
+          if (a && a !== task) return a;
+        }
+        return undefined;
+      },
+      10_000,
+    );
+    assert.ok(tasks.has(moved));
+    const running = await dockerd(["ps", "-q", "--filter", "label=com.docker.swarm.service.name=udpdrain"]);
+    assert.equal(running.stdout.split("\n").filter(Boolean).length, 2, "the draining task still runs");
   });
 });

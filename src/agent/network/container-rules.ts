@@ -15,8 +15,9 @@ import {
   sourceChains,
   sourceRoutes,
 } from "./mesh-source.ts";
-import { discoveryNetworks, localNetworkOf, vipBackends, vipRuleset } from "./plan.ts";
+import { discoveryNetworks, localNetworkOf, type VipBackends, vipBackends, vipRuleset } from "./plan.ts";
 import type { RulesetLoader } from "./types.ts";
+import { deleteFlows, staleVipFlows } from "./udp-flows.ts";
 
 /** Runs a command in the netns of a process, with `input` on stdin; resolves its stdout. */
 export type NetnsRunner = (pid: number, cmd: readonly string[], input?: string) => Promise<string>;
@@ -41,6 +42,8 @@ export class ContainerRules {
   /** What was last loaded, by `<container id>/<pid>`. */
   private readonly loaded = new Map<string, string>();
   private readonly routed = new Map<string, SourceRoute[]>();
+  /** The VIP backends of what was last loaded, by the same key. */
+  private readonly vips = new Map<string, VipBackends[]>();
 
   constructor(private readonly opts: ContainerRulesOptions) {}
 
@@ -55,11 +58,13 @@ export class ContainerRules {
     const onIngress = atts.some((a) => a.Network.Spec?.Ingress && a.Network.ID === peers?.mesh?.Network.ID);
     const routes = onIngress && this.keepsSource ? sourceRoutes(peers) : [];
     const key = `${c.id}/${c.pid}`;
-    const script = vipRuleset(vipBackends(peers, discoveryNetworks(task)), sourceChains(routes));
+    const vips = vipBackends(peers, discoveryNetworks(task));
+    const script = vipRuleset(vips, sourceChains(routes));
     try {
       if (this.loaded.get(key) !== script) {
         await this.opts.loadRuleset(c.pid, script);
         this.loaded.set(key, script);
+        await this.forgetFlows(key, c.pid, vips);
       }
       // a container that never had routes needs no look: the common case, no mesh at all
       if (routes.length === 0 && !this.routed.has(key)) this.routed.set(key, []);
@@ -70,6 +75,14 @@ export class ContainerRules {
     } catch (err) {
       this.opts.logger.warn({ err, "task.id": task.ID }, "loading a container's VIP or mesh rules failed");
     }
+  }
+
+  /** The container's UDP flows to VIP backends that left (udp-flows.ts says why). */
+  private async forgetFlows(key: string, pid: number, vips: VipBackends[]): Promise<void> {
+    const run = this.opts.netnsRun;
+    const stale = staleVipFlows(this.vips.get(key) ?? [], vips);
+    this.vips.set(key, vips);
+    if (run && stale.length > 0) await deleteFlows(stale, (cmd) => run(pid, cmd), this.opts.logger);
   }
 
   private async route(pid: number, first: boolean, routes: readonly SourceRoute[]): Promise<void> {
@@ -89,5 +102,6 @@ export class ContainerRules {
   prune(live: number): void {
     if (this.loaded.size > 4 * (live + 1)) this.loaded.clear();
     if (this.routed.size > 4 * (live + 1)) this.routed.clear();
+    if (this.vips.size > 4 * (live + 1)) this.vips.clear();
   }
 }

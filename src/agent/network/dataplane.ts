@@ -31,6 +31,7 @@ import {
   wantedNetworks,
 } from "./plan.ts";
 import type { LocalNetworkDriver, RulesetLoader } from "./types.ts";
+import { MeshUdpFlows } from "./udp-flows.ts";
 
 export interface DataPlaneOptions {
   driver: LocalNetworkDriver;
@@ -63,6 +64,8 @@ export class DataPlane {
   private readonly tasks = new Map<string, Task>();
   private readonly networks = new Map<string, LocalNetwork>();
   private readonly rules: ContainerRules;
+  /** The mesh's UDP flows to forget when backends leave (needs `run`). */
+  private readonly udpFlows: MeshUdpFlows | undefined;
   private engine: ContainerEngine | undefined;
   /** Remote endpoints installed on each network's VXLAN device, by swarm network ID. */
   private readonly remotes = new Map<string, RemoteEndpoint[]>();
@@ -81,6 +84,7 @@ export class DataPlane {
       logger: opts.logger,
       ...(opts.netnsRun ? { netnsRun: opts.netnsRun } : {}),
     });
+    this.udpFlows = opts.run && new MeshUdpFlows(opts.run, opts.logger);
   }
 
   /** The engine used to find task containers' PIDs (the executor's). */
@@ -168,9 +172,13 @@ export class DataPlane {
    */
   private async syncMesh(): Promise<void> {
     const plan = this.meshNow && this.networks.has(this.meshNow.network.id) ? this.meshNow : undefined;
-    await this.opts.mesh
-      ?.sync(plan)
-      .catch((err: unknown) => this.opts.logger.warn({ err }, "setting up the routing mesh failed"));
+    if (!this.opts.mesh) return;
+    try {
+      await this.opts.mesh.sync(plan);
+      await this.udpFlows?.moved(plan);
+    } catch (err) {
+      this.opts.logger.warn({ err }, "setting up the routing mesh failed");
+    }
   }
 
   /** VXLAN device and static FDB/neighbour entries for every network with remote tasks. */
@@ -276,6 +284,7 @@ export class DataPlane {
       await this.opts.mesh
         ?.teardown()
         .catch((err: unknown) => this.opts.logger.warn({ err }, "leaving the routing mesh failed"));
+      await this.udpFlows?.moved(undefined);
       await this.removeUnused(new Map());
       this.opts.dns?.closeAll();
     });
