@@ -248,6 +248,8 @@ describe("three managers and two workers: leader killed under writes, a partitio
       "{{.Swarm.LocalNodeState}}|{{.Swarm.ControlAvailable}}|{{.Swarm.Error}}",
     ]);
     assert.equal(info, `active|true|${LOST_QUORUM}`);
+    const plain = await ok(cutNode, ["info"]);
+    assert.ok(plain.includes(`  Error: ${LOST_QUORUM}`), plain);
     // The majority elects a leader among itself and keeps accepting writes.
     await waitFor(
       "a leader among the two connected managers",
