@@ -80,20 +80,28 @@ describe("UDP through the routing mesh on one node", () => {
     const ids = await waitFor(
       `${n} running containers of ${service}`,
       async () => {
-        const res = await dockerd(["ps", "-q", "--filter", `label=com.docker.swarm.service.name=${service}`]);
-        const ids = res.stdout.split("\n").filter(Boolean);
+        const ids = await running(service);
         return ids.length === n ? ids : undefined;
       },
       90_000,
     );
-    for (const id of ids) {
-      if (responders.has(id)) continue;
-      const fmt = "{{.State.Pid}} {{.Config.Hostname}}";
-      const [pid, host] = (await dockerd(["inspect", "-f", fmt, id])).stdout.trim().split(" ");
-      responders.set(id, await startResponder(Number(pid), [53, 54], host ?? ""));
-      hosts.set(id, host ?? "");
-    }
+    for (const id of ids) await respond(id);
     return ids.map((id) => hosts.get(id) ?? "");
+  }
+
+  /** The running containers of `service` now. */
+  const running = async (service: string): Promise<string[]> => {
+    const res = await dockerd(["ps", "-q", "--filter", `label=com.docker.swarm.service.name=${service}`]);
+    return res.stdout.split("\n").filter(Boolean);
+  };
+
+  /** A responder in container `id` unless it has one. */
+  async function respond(id: string): Promise<void> {
+    if (responders.has(id)) return;
+    const fmt = "{{.State.Pid}} {{.Config.Hostname}}";
+    const [pid, host] = (await dockerd(["inspect", "-f", fmt, id])).stdout.trim().split(" ");
+    responders.set(id, await startResponder(Number(pid), [53, 54], host ?? ""));
+    hosts.set(id, host ?? "");
   }
 
   /** `service update` of udpdns, then its tasks once this update (a new StartedAt) is done, served again. */
@@ -343,5 +351,28 @@ describe("UDP through the routing mesh on one node", () => {
     assert.ok(tasks.has(moved));
     const running = await dockerd(["ps", "-q", "--filter", "label=com.docker.swarm.service.name=udpdrain"]);
     assert.equal(running.stdout.split("\n").filter(Boolean).length, 2, "the draining task still runs");
+  });
+  test("a kept flow reaches the task that replaces the only one (no refusal kept from the gap)", async () => {
+    const fmt = "{{(index .Endpoint.Ports 0).PublishedPort}}";
+    const port3 = Number((await ok(["service", "inspect", "--format", fmt, "udpdrain"])).trim());
+    await serve("udpdrain", 1);
+    const [only = ""] = await running("udpdrain");
+    const flow = new UdpFlow("127.0.0.1", port3);
+    flows.push(flow);
+    const first = await waitFor("an answer on a kept flow", () => flow.ask(), 10_000);
+    assert.equal(first, hosts.get(only));
+    await dockerd(["rm", "-f", only]);
+    responders.get(only)?.stop();
+    // the flow keeps sending through the gap (refused while no task runs), then the new task answers
+    const next = await waitFor(
+      "the kept flow answered by the new task",
+      async () => {
+        const a = await flow.ask(500);
+        for (const id of await running("udpdrain")) await respond(id).catch(() => undefined);
+        return a && a !== first ? a : undefined;
+      },
+      60_000,
+    );
+    assert.notEqual(next, first);
   });
 });

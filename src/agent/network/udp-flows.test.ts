@@ -59,6 +59,26 @@ test("staleVipFlows: flows to the backends a VIP lost", () => {
     ],
   );
   assert.deepEqual(staleVipFlows([], after), []);
+  assert.deepEqual(
+    staleVipFlows([{ vip: "10.0.1.2", backends: [] }], after).map((c) => c.join(" ")),
+    ["conntrack -D -p udp --orig-dst 10.0.1.2"],
+    "a VIP that gets backends again: its refused flows go",
+  );
+});
+
+test("staleMeshFlows: a udp port that gets backends again, or is newly published, loses its refused flows", () => {
+  const none = plan([{ protocol: "udp", port: 5353, backends: [] }]);
+  const one = plan([
+    { protocol: "udp", port: 5353, backends: ["10.0.0.9:53"] },
+    { protocol: "udp", port: 5354, backends: ["10.0.0.9:54"] },
+    { protocol: "tcp", port: 8080, backends: ["10.0.0.9:80"] },
+  ]);
+  assert.deepEqual(
+    staleMeshFlows(none, one).map((c) => c.join(" ")),
+    ["conntrack -D -p udp --orig-port-dst 5353", "conntrack -D -p udp --orig-port-dst 5354"],
+  );
+  assert.deepEqual(staleMeshFlows(undefined, one), [], "a restarted daemon leaves live flows alone");
+  assert.deepEqual(staleMeshFlows(one, one), []);
 });
 
 test("MeshUdpFlows: runs the deletions once per change; conntrack finding nothing is no failure", async () => {

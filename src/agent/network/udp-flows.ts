@@ -15,8 +15,18 @@ import type { VipBackends } from "./plan.ts";
 
 const DELETE_UDP = ["conntrack", "-D", "-p", "udp"];
 
-/** The deletions (argv) for the mesh's UDP flows of backends and ports `after` dropped. */
+/**
+ * The deletions (argv) for the mesh's UDP flows of backends and ports `after` dropped, and of the
+ * udp ports that get backends again (none before, or newly published): a datagram that came while
+ * a port had no backend made an entry without DNAT, and a client that keeps sending would keep it,
+ * refused, however many tasks start.
+ */
 export function staleMeshFlows(before: MeshPlan | undefined, after: MeshPlan | undefined): string[][] {
+  const served = (plan: MeshPlan | undefined, port: number) =>
+    plan?.rules.some((r) => r.protocol === "udp" && r.port === port && r.backends.length > 0);
+  const revived = (after?.rules ?? [])
+    .filter((r) => r.protocol === "udp" && r.backends.length > 0 && before && !served(before, r.port))
+    .map((r) => [...DELETE_UDP, "--orig-port-dst", String(r.port)]);
   const kept = new Set(
     (after?.rules ?? [])
       .filter((r) => r.protocol === "udp")
@@ -39,17 +49,24 @@ export function staleMeshFlows(before: MeshPlan | undefined, after: MeshPlan | u
       ]);
     }
   }
-  return out;
+  return [...out, ...revived];
 }
 
-/** The deletions (argv) for a container's UDP flows to VIP backends `after` dropped. */
+/**
+ * The deletions (argv) for a container's UDP flows to VIP backends `after` dropped, and to VIPs
+ * that get backends again (their refused flows have no DNAT, as for the mesh's ports).
+ */
 export function staleVipFlows(before: readonly VipBackends[], after: readonly VipBackends[]): string[][] {
   const kept = new Set(after.flatMap((v) => v.backends.map((b) => `${v.vip}>${b}`)));
-  return before.flatMap((v) =>
+  const revived = after
+    .filter((v) => v.backends.length > 0 && before.some((b) => b.vip === v.vip && b.backends.length === 0))
+    .map((v) => [...DELETE_UDP, "--orig-dst", v.vip]);
+  const gone = before.flatMap((v) =>
     v.backends
       .filter((b) => !kept.has(`${v.vip}>${b}`))
       .map((b) => [...DELETE_UDP, "--orig-dst", v.vip, "--reply-src", b]),
   );
+  return [...gone, ...revived];
 }
 
 /**
