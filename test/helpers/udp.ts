@@ -100,6 +100,7 @@ export function probeArgs(host: string, port: number, n: number, timeoutMs = 100
 export class UdpFlow {
   private readonly socket: Socket = createSocket("udp4");
   private waiting: ((answer: string | undefined) => void) | undefined;
+  private closed = false;
 
   constructor(
     private readonly host: string,
@@ -123,7 +124,10 @@ export class UdpFlow {
     });
   }
 
+  /** Idempotent. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.socket.close();
   }
 }

@@ -1,0 +1,184 @@
+/**
+ * UDP across two nodes (a manager and a worker, FORWARD policy DROP as on a real host): a udp port
+ * published in ingress mode answers on the node without a task, from the task on the other node;
+ * a client task on an overlay reaches a udp service through its VIP; a flow that keeps its source
+ * port through the node without a task reaches the task that replaces the only one (the flow is
+ * held by that node's conntrack, whose dockerd never knew the gone container). The UDP servers
+ * and the client's datagrams are node processes in the containers' netns (test/helpers/udp.ts).
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { before, describe, test } from "node:test";
+import { waitFor } from "../helpers/shoal.ts";
+import { askUdp, probeArgs, type Responder, startResponder, UdpFlow, udpAnswers } from "../helpers/udp.ts";
+import { ClusterHarness } from "./harness.ts";
+import { disposeAfterTests } from "./per-file.ts";
+
+const PORT = 5353;
+
+describe("UDP through the mesh and a VIP across two nodes", () => {
+  let cluster: ClusterHarness;
+  const responders = new Map<string, Responder>();
+  const flows: UdpFlow[] = [];
+  before(async () => {
+    cluster = await ClusterHarness.create({ nodes: 2, name: "mudp", shoal: true, registry: false });
+    await cluster.formSwarm({ managers: 1 });
+    for (const n of cluster.nodes) {
+      const r = await n.exec(["iptables", "-P", "FORWARD", "DROP"]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+  });
+  disposeAfterTests(() => {
+    // also called for the log tails of a failed test: everything here may run twice
+    for (const f of flows.splice(0)) f.close();
+    for (const r of responders.values()) r.stop();
+    responders.clear();
+    return cluster;
+  });
+
+  const ok = async (args: string[]) => {
+    const r = await cluster.node(1).docker(args);
+    assert.equal(r.code, 0, `docker ${args.join(" ")}: ${r.stderr}`);
+    return r.stdout;
+  };
+  /** The running containers of `service` on node `i`: ID, host pid and hostname. */
+  const containers = async (i: number, service: string) => {
+    const node = cluster.node(i);
+    const ps = await node.dockerdCli([
+      "ps",
+      "-q",
+      "--filter",
+      `label=com.docker.swarm.service.name=${service}`,
+    ]);
+    const out: Array<{ id: string; pid: number; host: string }> = [];
+    for (const id of ps.stdout.split("\n").filter(Boolean)) {
+      const r = await node.dockerdCli(["inspect", "-f", "{{.State.Pid}} {{.Config.Hostname}}", id]);
+      const [pid, host = ""] = r.stdout.trim().split(" ");
+      if (Number(pid) > 0) out.push({ id, pid: Number(pid), host });
+    }
+    return out;
+  };
+  /** The one running container of dns on node 2, with a responder: its hostname. */
+  const serveDns = async (): Promise<string> => {
+    const [c] = await waitFor(
+      "the dns task running on node 2",
+      async () => {
+        const cs = await containers(2, "dns");
+        return cs.length === 1 ? cs : undefined;
+      },
+      90_000,
+    );
+    assert.ok(c);
+    if (!responders.has(c.id)) responders.set(c.id, await startResponder(c.pid, [53], c.host));
+    return c.host;
+  };
+
+  test("a udp port answers on the node without a task, from the task on the other node", async () => {
+    await ok(["network", "create", "-d", "overlay", "--subnet", "10.213.0.0/24", "udpnet"]);
+    await ok([
+      "service",
+      "create",
+      "-d",
+      // no registry lookup for the local image (no traffic off the machine)
+      "--no-resolve-image",
+      "--name",
+      "dns",
+      "--network",
+      "udpnet",
+      "--stop-grace-period",
+      "1s",
+      "--constraint",
+      `node.hostname==${cluster.node(2).hostname}`,
+      "-p",
+      `${PORT}:53/udp`,
+      "busybox:local",
+      "sleep",
+      "1d",
+    ]);
+    const host = await serveDns();
+    for (const n of cluster.nodes) {
+      const seen = await waitFor(
+        `${n.addr}:${PORT}/udp answering`,
+        async () => {
+          const a = await udpAnswers(n.addr, PORT, 4);
+          return a.every((x) => x !== undefined) ? a : undefined;
+        },
+        60_000,
+      );
+      assert.deepEqual([...new Set(seen)], [host], `${n.addr}:${PORT}`);
+    }
+  });
+
+  test("a client task on the overlay reaches the udp service through its VIP", async () => {
+    await ok([
+      "service",
+      "create",
+      "-d",
+      // no registry lookup for the local image (no traffic off the machine)
+      "--no-resolve-image",
+      "--name",
+      "client",
+      "--network",
+      "udpnet",
+      "--constraint",
+      "node.role==manager",
+      "busybox:local",
+      "sleep",
+      "1d",
+    ]);
+    const fmt = "{{range .Endpoint.VirtualIPs}}{{.Addr}} {{end}}";
+    const vip = (await ok(["service", "inspect", "--format", fmt, "dns"]))
+      .split(" ")
+      .map((a) => a.split("/")[0] ?? "")
+      .find((a) => a.startsWith("10.213.0."));
+    assert.ok(vip, "dns has a VIP on udpnet");
+    const [client] = await waitFor(
+      "the client task running on node 1",
+      async () => {
+        const cs = await containers(1, "client");
+        return cs.length === 1 ? cs : undefined;
+      },
+      90_000,
+    );
+    assert.ok(client);
+    const host = await serveDns();
+    const answers = await waitFor(
+      `${vip}:53/udp answering the client`,
+      async () => {
+        const out = execFileSync("nsenter", [`--net=/proc/${client.pid}/ns/net`, ...probeArgs(vip, 53, 3)], {
+          encoding: "utf8",
+        });
+        const a = JSON.parse(out) as Array<string | null>;
+        return a.every((x) => x !== null) ? a : undefined;
+      },
+      60_000,
+    );
+    assert.deepEqual([...new Set(answers)], [host]);
+  });
+
+  test("a kept flow through the node without a task reaches the task that replaces the only one", async () => {
+    const via = cluster.node(1).addr;
+    const first = await serveDns();
+    const flow = new UdpFlow(via, PORT);
+    flows.push(flow);
+    assert.equal(await waitFor("an answer on a kept flow", () => flow.ask(), 10_000), first);
+    const [gone] = await containers(2, "dns");
+    assert.ok(gone);
+    await cluster.node(2).dockerdCli(["rm", "-f", gone.id]);
+    responders.get(gone.id)?.stop();
+    // the flow keeps sending while no task runs, then the new task on node 2 must answer it
+    const next = await waitFor(
+      "the kept flow answered by the new task",
+      async () => {
+        const a = await flow.ask(500);
+        for (const c of await containers(2, "dns")) {
+          if (!responders.has(c.id)) responders.set(c.id, await startResponder(c.pid, [53], c.host));
+        }
+        return a && a !== first ? a : undefined;
+      },
+      90_000,
+    );
+    assert.notEqual(next, first);
+    assert.equal(await askUdp(via, PORT), next, "a new flow reaches the same task");
+  });
+});
