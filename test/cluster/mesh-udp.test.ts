@@ -3,14 +3,23 @@
  * published in ingress mode answers on the node without a task, from the task on the other node;
  * a client task on an overlay reaches a udp service through its VIP; a flow that keeps its source
  * port through the node without a task reaches the task that replaces the only one (the flow is
- * held by that node's conntrack, whose dockerd never knew the gone container). The UDP servers
+ * held by that node's conntrack, whose dockerd never knew the gone container), and so does the
+ * client task's kept flow to the VIP (held in the client's netns). The UDP servers
  * and the client's datagrams are node processes in the containers' netns (test/helpers/udp.ts).
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { before, describe, test } from "node:test";
 import { waitFor } from "../helpers/shoal.ts";
-import { askUdp, probeArgs, type Responder, startResponder, UdpFlow, udpAnswers } from "../helpers/udp.ts";
+import {
+  askUdp,
+  keptFlowArgs,
+  probeArgs,
+  type Responder,
+  startResponder,
+  UdpFlow,
+  udpAnswers,
+} from "../helpers/udp.ts";
 import { ClusterHarness } from "./harness.ts";
 import { disposeAfterTests } from "./per-file.ts";
 
@@ -18,8 +27,12 @@ const PORT = 5353;
 
 describe("UDP through the mesh and a VIP across two nodes", () => {
   let cluster: ClusterHarness;
+  /** dns's VIP on udpnet and the client container's host pid (set by the VIP test). */
+  let vip = "";
+  let clientPid = 0;
   const responders = new Map<string, Responder>();
   const flows: UdpFlow[] = [];
+  const children: ChildProcess[] = [];
   before(async () => {
     cluster = await ClusterHarness.create({ nodes: 2, name: "mudp", shoal: true, registry: false });
     await cluster.formSwarm({ managers: 1 });
@@ -31,6 +44,7 @@ describe("UDP through the mesh and a VIP across two nodes", () => {
   disposeAfterTests(() => {
     // also called for the log tails of a failed test: everything here may run twice
     for (const f of flows.splice(0)) f.close();
+    for (const c of children.splice(0)) c.kill("SIGKILL");
     for (const r of responders.values()) r.stop();
     responders.clear();
     return cluster;
@@ -127,10 +141,11 @@ describe("UDP through the mesh and a VIP across two nodes", () => {
       "1d",
     ]);
     const fmt = "{{range .Endpoint.VirtualIPs}}{{.Addr}} {{end}}";
-    const vip = (await ok(["service", "inspect", "--format", fmt, "dns"]))
-      .split(" ")
-      .map((a) => a.split("/")[0] ?? "")
-      .find((a) => a.startsWith("10.213.0."));
+    vip =
+      (await ok(["service", "inspect", "--format", fmt, "dns"]))
+        .split(" ")
+        .map((a) => a.split("/")[0] ?? "")
+        .find((a) => a.startsWith("10.213.0.")) ?? "";
     assert.ok(vip, "dns has a VIP on udpnet");
     const [client] = await waitFor(
       "the client task running on node 1",
@@ -141,6 +156,7 @@ describe("UDP through the mesh and a VIP across two nodes", () => {
       90_000,
     );
     assert.ok(client);
+    clientPid = client.pid;
     const host = await serveDns();
     const answers = await waitFor(
       `${vip}:53/udp answering the client`,
@@ -180,5 +196,33 @@ describe("UDP through the mesh and a VIP across two nodes", () => {
     );
     assert.notEqual(next, first);
     assert.equal(await askUdp(via, PORT), next, "a new flow reaches the same task");
+  });
+
+  test("a client task's kept flow to the VIP reaches the task that replaces the only one", async () => {
+    assert.ok(vip && clientPid > 0, "the VIP test ran");
+    const first = await serveDns();
+    const child = spawn("nsenter", [`--net=/proc/${clientPid}/ns/net`, ...keptFlowArgs(vip, 53, 90)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    children.push(child);
+    const lines: string[] = [];
+    child.stdout?.on("data", (d: Buffer) => lines.push(...d.toString().split("\n").filter(Boolean)));
+    assert.equal(await waitFor("the kept flow's first answer", async () => lines[0], 10_000), first);
+    const [gone] = await containers(2, "dns");
+    assert.ok(gone);
+    await cluster.node(2).dockerdCli(["rm", "-f", gone.id]);
+    responders.get(gone.id)?.stop();
+    const next = await waitFor(
+      "the client's kept flow answered by the new task",
+      async () => {
+        for (const c of await containers(2, "dns")) {
+          if (!responders.has(c.id)) responders.set(c.id, await startResponder(c.pid, [53], c.host));
+        }
+        return lines[1];
+      },
+      90_000,
+    );
+    assert.notEqual(next, first);
+    child.kill("SIGKILL");
   });
 });

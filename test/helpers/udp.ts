@@ -10,7 +10,8 @@
  *   flow and a new balancing decision); the answer, or undefined after the timeout.
  * - `udpAnswers(host, port, n)`: `n` such datagrams in turn; `probeArgs` runs the same from
  *   another netns (`ip netns exec NS node ...`) and prints the answers as JSON.
- * - `UdpFlow`: one socket kept open (a fixed source port: the same conntrack flow every time).
+ * - `UdpFlow`: one socket kept open (a fixed source port: the same conntrack flow every time);
+ *   `keptFlowArgs` runs one in another netns, printing each new answer.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
@@ -41,6 +42,19 @@ const ask = () => new Promise((done) => {
   for (let i = 0; i < Number(n); i++) out.push(await ask());
   console.log(JSON.stringify(out));
 })();
+`;
+
+const KEPT_FLOW_JS = `
+const s = require("node:dgram").createSocket("udp4");
+const [host, port, seconds] = process.argv.slice(1);
+const seen = new Set();
+s.on("message", (m) => {
+  const a = m.toString().trim();
+  if (!seen.has(a)) { seen.add(a); console.log(a); }
+});
+s.on("error", () => undefined);
+const t = setInterval(() => s.send("who", Number(port), host), 300);
+setTimeout(() => { clearInterval(t); s.close(); }, Number(seconds) * 1000);
 `;
 
 export interface Responder {
@@ -94,6 +108,14 @@ export async function udpAnswers(host: string, port: number, n: number): Promise
 /** The argv that runs `udpAnswers` in another process (prefix it with `ip netns exec NS`). */
 export function probeArgs(host: string, port: number, n: number, timeoutMs = 1000): string[] {
   return [process.execPath, "-e", PROBE_JS, host, String(port), String(n), String(timeoutMs)];
+}
+
+/**
+ * The argv of a process that keeps one socket for `seconds`, sending a datagram every 300 ms, and
+ * prints each new distinct answer on a line (run it in another netns, kill it when done).
+ */
+export function keptFlowArgs(host: string, port: number, seconds: number): string[] {
+  return [process.execPath, "-e", KEPT_FLOW_JS, host, String(port), String(seconds)];
 }
 
 /** One socket kept open: every datagram is the same conntrack flow. */
