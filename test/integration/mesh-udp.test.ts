@@ -15,7 +15,7 @@ import { request } from "node:http";
 import { networkInterfaces } from "node:os";
 import { after, before, describe, test } from "node:test";
 import { dockerCli as dockerd } from "../helpers/docker.ts";
-import { freeTcpPort, ShoalDaemon, waitFor } from "../helpers/shoal.ts";
+import { DOCKER_20, DOCKER_28, freeTcpPort, ShoalDaemon, waitFor } from "../helpers/shoal.ts";
 import { probeArgs, type Responder, startResponder, UdpFlow, udpAnswers } from "../helpers/udp.ts";
 
 const REPO = new URL("../..", import.meta.url).pathname;
@@ -208,13 +208,21 @@ describe("UDP through the routing mesh on one node", () => {
     assert.deepEqual(spec, [
       { Protocol: "udp", TargetPort: 53, PublishedPort: port, PublishMode: "ingress" },
     ]);
-    const ls = await ok(["service", "ls", "--filter", "name=udpdns", "--format", "{{.Name}} {{.Ports}}"]);
-    assert.equal(ls.trim(), `udpdns *:${port}->53/udp`);
-    const pretty = await ok(["service", "inspect", "--pretty", "udpdns"]);
-    assert.match(
-      pretty,
-      new RegExp(`PublishedPort = ${port}\\s+Protocol = udp\\s+TargetPort = 53\\s+PublishMode = ingress`),
-    );
+    for (const bin of [DOCKER_20, DOCKER_28]) {
+      const cli = async (args: string[]) => {
+        const res = await daemon.docker(args, { bin });
+        assert.equal(res.code, 0, `${bin} ${args.join(" ")}: ${res.stderr}`);
+        return res.stdout;
+      };
+      const ls = await cli(["service", "ls", "--filter", "name=udpdns", "--format", "{{.Name}} {{.Ports}}"]);
+      assert.equal(ls.trim(), `udpdns *:${port}->53/udp`, bin);
+      const pretty = await cli(["service", "inspect", "--pretty", "udpdns"]);
+      assert.match(
+        pretty,
+        new RegExp(`PublishedPort = ${port}\\s+Protocol = udp\\s+TargetPort = 53\\s+PublishMode = ingress`),
+        bin,
+      );
+    }
   });
 
   test("another service publishes the same port number for tcp", async () => {
