@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { silentLogger } from "../../base/index.ts";
 import type { MeshPlan, MeshRule } from "./mesh.ts";
 import { localNetworkOf } from "./plan.ts";
-import { MeshUdpFlows, staleMeshFlows, staleVipFlows } from "./udp-flows.ts";
+import { deleteFlows, MeshUdpFlows, staleMeshFlows, staleVipFlows } from "./udp-flows.ts";
 
 const network = localNetworkOf({
   ID: "ingressnetwork0000000000",
@@ -95,4 +95,23 @@ test("MeshUdpFlows: runs the deletions once per change; conntrack finding nothin
   assert.deepEqual(ran, [del(5353, "10.0.0.6", 53)]);
   await flows.moved(undefined);
   assert.deepEqual(ran, [del(5353, "10.0.0.6", 53), del(5353, "10.0.0.7", 53)]);
+});
+
+test("deleteFlows: a missing conntrack program is one warning, and the rest are not tried", async () => {
+  const ran: string[] = [];
+  const warned: string[] = [];
+  const logger = { ...silentLogger(), warn: (_o: unknown, msg?: string) => void warned.push(msg ?? "") };
+  await deleteFlows(
+    [
+      ["conntrack", "-D", "a"],
+      ["conntrack", "-D", "b"],
+    ],
+    async (cmd) => {
+      ran.push(cmd.join(" "));
+      throw new Error("conntrack -D a: spawn conntrack ENOENT");
+    },
+    logger,
+  );
+  assert.deepEqual(ran, ["conntrack -D a"]);
+  assert.equal(warned.length, 1);
 });

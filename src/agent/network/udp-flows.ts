@@ -69,9 +69,14 @@ export function staleVipFlows(before: readonly VipBackends[], after: readonly Vi
   return [...gone, ...revived];
 }
 
+/** The error of a run whose program is missing (spawn's ENOENT, or nsenter's message). */
+const missingProgram = (err: unknown): boolean =>
+  /ENOENT|No such file or directory/.test(err instanceof Error ? err.message : String(err));
+
 /**
  * Runs deletions; `conntrack -D` fails when it finds nothing, which is the common case (no
- * client had a flow there), so failures are only logged at debug.
+ * client had a flow there), so that is logged at debug. Without the conntrack program (Debian's
+ * `conntrack` package) nothing is deleted: a warning, and the rest are not tried.
  */
 export async function deleteFlows(
   cmds: readonly string[][],
@@ -79,9 +84,15 @@ export async function deleteFlows(
   logger: Logger,
 ): Promise<void> {
   for (const cmd of cmds) {
-    await run(cmd).catch((err: unknown) =>
-      logger.debug({ err, cmd: cmd.join(" ") }, "no UDP flow to forget"),
-    );
+    try {
+      await run(cmd);
+    } catch (err) {
+      if (missingProgram(err)) {
+        logger.warn({ err }, "conntrack is missing: UDP flows of gone backends stay until they time out");
+        return;
+      }
+      logger.debug({ err, cmd: cmd.join(" ") }, "no UDP flow to forget");
+    }
   }
 }
 
