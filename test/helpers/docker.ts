@@ -60,6 +60,8 @@ function run(file: string, args: string[], opts: CliOptions): Promise<CliResult>
         done({ code, stdout: stdout.toString(), stderr: stderr.toString() });
       },
     );
+    // a CLI that exits before reading stdin closes the pipe (EPIPE): its exit code tells
+    child.stdin?.on("error", () => undefined);
     child.stdin?.end(opts.input ?? "");
   });
 }

@@ -16,7 +16,7 @@ import { networkInterfaces } from "node:os";
 import { after, before, describe, test } from "node:test";
 import { dockerCli as dockerd } from "../helpers/docker.ts";
 import { DOCKER_20, DOCKER_28, freeTcpPort, ShoalDaemon, waitFor } from "../helpers/shoal.ts";
-import { probeArgs, type Responder, startResponder, UdpFlow, udpAnswers } from "../helpers/udp.ts";
+import { askUdp, probeArgs, type Responder, startResponder, UdpFlow, udpAnswers } from "../helpers/udp.ts";
 
 const REPO = new URL("../..", import.meta.url).pathname;
 const X = Math.floor(Math.random() * 250);
@@ -104,6 +104,48 @@ describe("UDP through the routing mesh on one node", () => {
     hosts.set(id, host ?? "");
   }
 
+  /** What the mesh looks like now: for a failure's message. */
+  const diagnose = async (err: unknown): Promise<never> => {
+    const table = await dockerd(["version"]).then(() => {
+      try {
+        return sh(["nft", "list", "table", "ip", `shoal_mesh_${daemon.pid}`]);
+      } catch (e) {
+        return String(e);
+      }
+    });
+    const ps = await dockerd([
+      "ps",
+      "--filter",
+      `label=com.docker.swarm.node.id=${nodeId}`,
+      "--format",
+      "{{.ID}} {{.Names}} {{.Status}}",
+    ]);
+    const ips = await Promise.all(
+      ps.stdout
+        .split("\n")
+        .filter(Boolean)
+        .map(async (l) => {
+          const id = l.split(" ")[0] ?? "";
+          const r = await dockerd([
+            "inspect",
+            "-f",
+            "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}{{.Config.Hostname}}",
+            id,
+          ]);
+          return `${l} | ${r.stdout.trim()} | responder ${responders.has(id)}`;
+        }),
+    );
+    const log = daemon
+      .log()
+      .split("\n")
+      .filter((l) => /"level":(40|50)/.test(l))
+      .slice(-15)
+      .join("\n");
+    throw new Error(
+      `${String(err)}\n--- mesh table\n${table}\n--- containers\n${ips.join("\n")}\n--- daemon warnings\n${log}`,
+    );
+  };
+
   /** `service update` of udpdns, then its tasks once this update (a new StartedAt) is done, served again. */
   async function update(args: string[]): Promise<void> {
     const fmt = "{{if .UpdateStatus}}{{.UpdateStatus.StartedAt}}|{{.UpdateStatus.State}}{{end}}";
@@ -143,7 +185,7 @@ describe("UDP through the routing mesh on one node", () => {
     for (const r of responders.values()) r.stop();
     quiet(["ip", "netns", "del", NS]);
     quiet(["ip", "link", "del", VETH]);
-    await daemon.disposeSwarm(nodeId, ["udpdns", "tcpweb", "udpdrain"]);
+    await daemon.disposeSwarm(nodeId, ["udpdns", "tcpweb", "udpdrain", "udphost"]);
   });
 
   test("-p P:53/udp answers on loopback, the host's address and from a client netns, from both replicas", async () => {
@@ -297,7 +339,7 @@ describe("UDP through the routing mesh on one node", () => {
       `${port2}/udp answering`,
       async () => distinct(await udpAnswers("127.0.0.1", port2, 4)).size > 0,
       30_000,
-    );
+    ).catch(diagnose);
     const flow = new UdpFlow("127.0.0.1", port);
     flows.push(flow);
     await waitFor("an answer on a kept flow to the first port", () => flow.ask(), 30_000);
@@ -309,8 +351,14 @@ describe("UDP through the routing mesh on one node", () => {
     );
     // the kept flow stays silent: no stale conntrack entry sends it on to a task
     for (let i = 0; i < 5; i++) assert.equal(await flow.ask(300), undefined, "the kept flow is silent");
-    assert.ok(distinct(await udpAnswers("127.0.0.1", port2, 4)).size > 0, `${port2}/udp still answers`);
-    assert.ok(await get("127.0.0.1", port), `${port}/tcp (tcpweb) still answers`);
+    await waitFor(
+      `${port2}/udp still answering`,
+      async () => distinct(await udpAnswers("127.0.0.1", port2, 4)).size > 0,
+      20_000,
+    ).catch(diagnose);
+    await waitFor(`${port}/tcp (tcpweb) still answering`, () => get("127.0.0.1", port), 10_000).catch(
+      diagnose,
+    );
   });
   test("a kept flow on a draining task moves to the other task while that one still runs", async () => {
     const port3 = await freeTcpPort();
@@ -371,7 +419,7 @@ describe("UDP through the routing mesh on one node", () => {
     const [only = ""] = await running("udpdrain");
     const flow = new UdpFlow("127.0.0.1", port3);
     flows.push(flow);
-    const first = await waitFor("an answer on a kept flow", () => flow.ask(), 10_000);
+    const first = await waitFor("an answer on a kept flow", () => flow.ask(), 10_000).catch(diagnose);
     assert.equal(first, hosts.get(only));
     await dockerd(["rm", "-f", only]);
     responders.get(only)?.stop();
@@ -386,5 +434,32 @@ describe("UDP through the routing mesh on one node", () => {
       60_000,
     );
     assert.notEqual(next, first);
+  });
+  test("a host-mode udp port answers on the node through dockerd", async () => {
+    const hostPort = await freeTcpPort();
+    await ok([
+      "service",
+      "create",
+      "-d",
+      "--no-resolve-image",
+      "--name",
+      "udphost",
+      "--stop-grace-period",
+      "1s",
+      "--publish",
+      `mode=host,published=${hostPort},target=53,protocol=udp`,
+      "busybox:local",
+      "sleep",
+      "3600",
+    ]);
+    const [task] = await serve("udphost", 1);
+    const ls = await ok(["service", "ls", "--filter", "name=udphost", "--format", "{{.Ports}}"]);
+    assert.equal(ls.trim(), "", "the CLI's PORTS column lists ingress ports only, as with Swarm");
+    const answer = await waitFor(
+      `127.0.0.1:${hostPort}/udp (host mode)`,
+      () => askUdp("127.0.0.1", hostPort),
+      30_000,
+    );
+    assert.equal(answer, task);
   });
 });
