@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -30,7 +30,6 @@ test("a pid file left by a killed daemon not yet reaped (a zombie) is taken over
     const pid = child.pid;
     assert.ok(pid);
     const deadline = Date.now() + 5000;
-    const { readFileSync } = await import("node:fs");
     while (!readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ")) {
       assert.ok(Date.now() < deadline, "the child never became a zombie");
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
