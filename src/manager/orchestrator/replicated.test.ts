@@ -49,6 +49,31 @@ describe("reconcileReplicated: scaling", () => {
     assert.deepEqual(d.create, []);
   });
 
+  it("scale-down during a rolling update keeps the running task that has the new spec", () => {
+    const svc = makeService("svc", { replicas: 1 });
+    const old = { ...svc.Spec?.TaskTemplate, ForceUpdate: 1 };
+    const tasks = [
+      makeTask("outdated", svc, { slot: 1, node: "n1", spec: old }),
+      makeTask("updated", svc, { slot: 2, node: "n1" }),
+    ];
+    const d = reconcileReplicated({ service: svc, tasks, nodes: N, now: T0, ids: new SeededIds(1) });
+    assert.deepEqual(desired(d.update), { outdated: "remove" });
+    assert.deepEqual(
+      d.slots.map((s) => s.map((t) => t.ID)),
+      [["updated"]],
+    );
+    // an outdated running task still beats one that is not running yet
+    const starting = makeTask("updated", svc, { slot: 2, node: "n1", state: "starting" });
+    const d2 = reconcileReplicated({
+      service: svc,
+      tasks: [tasks[0] as SwarmTask, starting],
+      nodes: N,
+      now: T0,
+      ids: new SeededIds(1),
+    });
+    assert.deepEqual(desired(d2.update), { updated: "remove" });
+  });
+
   it("SwarmKit's TestReplicatedScaleDown: 7 → 6 → 4 → 2", () => {
     const placed: Array<[string, TaskOptions]> = [
       ["task1", { slot: 1, node: "n1", state: "starting" }],

@@ -3,12 +3,13 @@
  * service, its tasks and the nodes → decisions. Restarts failed tasks and tasks on down, drained or
  * deleted nodes; starts held replacements whose delay is over; keeps exactly `Replicas` runnable
  * slots, adding the lowest free slot numbers from 1 and, on scale-down, removing the slots on the
- * nodes that hold the most copies of the service, non-running ones first, highest slots first.
+ * nodes that hold the most copies of the service, non-running ones first, then those still running
+ * an outdated spec, highest slots first.
  */
 import type { Node, SwarmService, SwarmTask } from "../../api/index.ts";
 import { TaskStates } from "../../api/index.ts";
 import type { Ids } from "../../base/index.ts";
-import { desiredOf, groupBy, invalidNode, stateOf } from "../common/index.ts";
+import { desiredOf, groupBy, invalidNode, isTaskDirty, stateOf } from "../common/index.ts";
 import { type Decisions, Plan } from "./plan.ts";
 import { restartTask, settleSlot, startDelayedTasks, updatableTasksInSlot } from "./restart.ts";
 import { newTask, slotKey } from "./task.ts";
@@ -63,7 +64,10 @@ export function reconcileReplicated(input: ReconcileInput): ReplicatedDecisions 
       plan.create(newTask(service, { slot }, ids, input.now));
     }
   } else if (replicas < runnable.size) {
-    const ordered = scaleDownOrder(kept);
+    const ordered = scaleDownOrder(
+      kept,
+      (t) => !isTaskDirty(service, t, t.NodeID ? nodes.get(t.NodeID) : undefined),
+    );
     kept = ordered.slice(0, replicas);
     for (const slot of ordered.slice(replicas)) for (const t of slot) plan.setDesired(t, "remove");
   }
@@ -78,16 +82,25 @@ export function reconcileReplicated(input: ReconcileInput): ReplicatedDecisions 
 }
 
 /**
- * The order slots are kept in when scaling down; the tail is removed. Running slots first, then
- * by slot number; then each single-task slot is numbered as the nth copy of the service on its
- * node and slots are ordered by that number (slots without a single placed task last), so the
- * nodes holding the most copies lose them first.
+ * The order slots are kept in when scaling down; the tail is removed. Slots running an up-to-date
+ * task first, then slots running an outdated one, then the rest, each by slot number; then each
+ * single-task slot is numbered as the nth copy of the service on its node and slots are ordered by
+ * that number (slots without a single placed task last), so the nodes holding the most copies lose
+ * them first. SwarmKit ranks running slots alike whatever their spec; shoal keeps the updated ones
+ * because a scale-down during a rolling update would otherwise keep a task the updater is about to
+ * replace and remove the one that already serves the new spec: with stop-first and one replica
+ * left, nothing serves until the replacement runs.
  */
-export function scaleDownOrder(slots: SwarmTask[][]): SwarmTask[][] {
-  const running = (slot: SwarmTask[]) => slot.some((t) => t.Status?.State === "running");
-  const byState = [...slots].sort(
-    (a, b) => Number(running(b)) - Number(running(a)) || (a[0]?.Slot ?? 0) - (b[0]?.Slot ?? 0),
-  );
+export function scaleDownOrder(
+  slots: SwarmTask[][],
+  upToDate: (t: SwarmTask) => boolean = () => true,
+): SwarmTask[][] {
+  const tier = (slot: SwarmTask[]) => {
+    const running = slot.filter((t) => t.Status?.State === "running");
+    if (running.some(upToDate)) return 0;
+    return running.length > 0 ? 1 : 2;
+  };
+  const byState = [...slots].sort((a, b) => tier(a) - tier(b) || (a[0]?.Slot ?? 0) - (b[0]?.Slot ?? 0));
   const perNode = new Map<string, number>();
   const indexed = byState.map((slot) => {
     const only = slot.length === 1 ? slot[0] : undefined;
