@@ -56,6 +56,13 @@ export class NodeMesh {
         await this.place(plan);
         await this.opts.loadRuleset(script);
         this.script = script;
+        this.opts.logger.debug(
+          {
+            table: this.table,
+            ports: plan.rules.map((r) => `${r.port}/${r.protocol}:${r.backends.join(",")}`),
+          },
+          "mesh table loaded",
+        );
       }
     }
     if (!this.swept) {
@@ -112,12 +119,14 @@ export class NodeMesh {
     await this.opts.loadRuleset(meshTeardownScript(this.table));
     this.script = "";
     await this.unplace();
+    this.opts.logger.debug({ table: this.table }, "mesh table removed");
   }
 
   private async sweep(): Promise<void> {
     const alive = (pid: number) => pid === this.opts.pid || this.opts.alive(pid);
     const tables = await this.opts.run(["nft", "list", "tables"]).catch(() => "");
     for (const t of staleTables(tables, alive)) {
+      this.opts.logger.info({ table: t }, "removing a dead daemon's mesh table");
       await this.opts
         .loadRuleset(meshTeardownScript(t))
         .catch((err: unknown) =>
