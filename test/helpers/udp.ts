@@ -9,11 +9,13 @@
  * - `askUdp(host, port)`: one datagram from a new socket (a new source port, so a new conntrack
  *   flow and a new balancing decision); the answer, or undefined after the timeout.
  * - `udpAnswers(host, port, n)`: `n` such datagrams in turn; `probeArgs` runs the same from
- *   another netns (`ip netns exec NS node ...`) and prints the answers as JSON.
+ *   another netns (`ip netns exec NS node ...`) and prints the answers as JSON; `probeFrom` runs
+ *   it and parses them.
+ * - `sleeperService(name, options)`: the `service create` argv of such tasks (they only sleep).
  * - `UdpFlow`: one socket kept open (a fixed source port: the same conntrack flow every time);
  *   `keptFlowArgs` runs one in another netns, printing each new answer.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
 
 const RESPONDER_JS = `
@@ -108,6 +110,27 @@ export async function udpAnswers(host: string, port: number, n: number): Promise
 /** The argv that runs `udpAnswers` in another process (prefix it with `ip netns exec NS`). */
 export function probeArgs(host: string, port: number, n: number, timeoutMs = 1000): string[] {
   return [process.execPath, "-e", PROBE_JS, host, String(port), String(n), String(timeoutMs)];
+}
+
+/** `probeArgs` run behind `prefix` (`ip netns exec NS`, `nsenter --net=...`): answers, null for none. */
+export function probeFrom(
+  prefix: readonly string[],
+  host: string,
+  port: number,
+  n: number,
+): Array<string | null> {
+  const [cmd = "", ...args] = [...prefix, ...probeArgs(host, port, n)];
+  return JSON.parse(execFileSync(cmd, args, { encoding: "utf8" })) as Array<string | null>;
+}
+
+/**
+ * `service create -d` of `name` whose busybox tasks only sleep (their UDP servers are
+ * `startResponder`'s), with `options` before the image.
+ */
+export function sleeperService(name: string, options: readonly string[]): string[] {
+  // no registry lookup for the local image (no traffic off the machine)
+  const create = ["service", "create", "-d", "--no-resolve-image", "--name", name];
+  return [...create, ...options, "busybox:local", "sleep", "3600"];
 }
 
 /**

@@ -8,11 +8,11 @@
  */
 import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
-import { request } from "node:http";
 import { networkInterfaces } from "node:os";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { dockerCli as dockerd } from "../helpers/docker.ts";
+import { ClientNetns, meshGet } from "../helpers/mesh-client.ts";
 import { freeTcpPort, ShoalDaemon, waitFor } from "../helpers/shoal.ts";
 
 const execFileAsync = promisify(execFile);
@@ -24,6 +24,7 @@ const NS = `shoalmesh1n${process.pid}`;
 const VETH = `sm1${process.pid}`.slice(0, 15);
 const HOST_A = `10.253.${X}.1`;
 const CLIENT_A = `10.253.${X}.2`;
+const client = new ClientNetns(NS, VETH, HOST_A, CLIENT_A);
 const HTTPD = "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www";
 
 const sh = (cmd: string[]): string => {
@@ -48,27 +49,11 @@ function netnsTcpExt(name: string): number {
   return Number(values[at]);
 }
 
-/** One GET on a fresh connection (each one a new mesh connection). */
-function get(host: string, port: number): Promise<string | undefined> {
-  return new Promise((done) => {
-    const req = request({ host, port, path: "/", agent: false, timeout: 3000 }, (res) => {
-      let body = "";
-      res.on("data", (c: Buffer) => {
-        body += c.toString();
-      });
-      res.on("end", () => done(body.trim()));
-    });
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", () => done(undefined));
-    req.end();
-  });
-}
-
 /** The distinct answers of `n` requests, or undefined if one failed. */
 async function backends(host: string, port: number, n: number): Promise<Set<string> | undefined> {
   const seen = new Set<string>();
   for (let i = 0; i < n; i++) {
-    const body = await get(host, port);
+    const body = await meshGet(host, port);
     if (body === undefined) return undefined;
     seen.add(body);
   }
@@ -97,19 +82,10 @@ describe("routing mesh on one node", () => {
     await daemon.start();
     assert.equal((await daemon.init(["--default-addr-pool", POOL])).code, 0);
     nodeId = (await ok(["info", "--format", "{{.Swarm.NodeID}}"])).trim();
-    const must = (cmd: string[]) => execFileSync(cmd[0] ?? "", cmd.slice(1));
-    must(["ip", "netns", "add", NS]);
-    must(["ip", "link", "add", VETH, "type", "veth", "peer", "name", "eth0", "netns", NS]);
-    must(["ip", "addr", "add", `${HOST_A}/30`, "dev", VETH]);
-    must(["ip", "link", "set", VETH, "up"]);
-    must(["ip", "-n", NS, "addr", "add", `${CLIENT_A}/30`, "dev", "eth0"]);
-    must(["ip", "-n", NS, "link", "set", "eth0", "up"]);
-    must(["ip", "-n", NS, "link", "set", "lo", "up"]);
-    must(["ip", "-n", NS, "route", "add", "default", "via", HOST_A]);
+    client.create();
   });
   after(async () => {
-    sh(["ip", "netns", "del", NS]);
-    sh(["ip", "link", "del", VETH]);
+    client.remove();
     await daemon.disposeSwarm(nodeId, ["meshweb", "hostweb"]);
   });
 
@@ -203,7 +179,11 @@ describe("routing mesh on one node", () => {
       "-c",
       HTTPD,
     ]);
-    const body = await waitFor(`127.0.0.1:${hostPort} (host mode)`, () => get("127.0.0.1", hostPort), 60_000);
+    const body = await waitFor(
+      `127.0.0.1:${hostPort} (host mode)`,
+      () => meshGet("127.0.0.1", hostPort),
+      60_000,
+    );
     assert.ok(body.length > 0);
   });
 
@@ -213,6 +193,6 @@ describe("routing mesh on one node", () => {
     assert.doesNotMatch(sh(["nft", "list", "tables"]), new RegExp(`shoal_mesh_${pid}$`, "m"));
     assert.doesNotMatch(sh(["iptables", "-S", "DOCKER-USER"]), new RegExp(`shoal-mesh-${pid} `));
     assert.doesNotMatch(sh(["iptables", "-S", "FORWARD"]), new RegExp(`shoal-mesh-${pid} `));
-    assert.equal(await get("127.0.0.1", meshPort), undefined, "the port no longer answers");
+    assert.equal(await meshGet("127.0.0.1", meshPort), undefined, "the port no longer answers");
   });
 });

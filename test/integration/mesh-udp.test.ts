@@ -11,12 +11,20 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { request } from "node:http";
 import { networkInterfaces } from "node:os";
 import { after, before, describe, test } from "node:test";
 import { dockerCli as dockerd } from "../helpers/docker.ts";
+import { ClientNetns, meshGet } from "../helpers/mesh-client.ts";
 import { DOCKER_20, DOCKER_28, freeTcpPort, ShoalDaemon, waitFor } from "../helpers/shoal.ts";
-import { askUdp, probeArgs, type Responder, startResponder, UdpFlow, udpAnswers } from "../helpers/udp.ts";
+import {
+  askUdp,
+  probeFrom,
+  type Responder,
+  sleeperService,
+  startResponder,
+  UdpFlow,
+  udpAnswers,
+} from "../helpers/udp.ts";
 
 const REPO = new URL("../..", import.meta.url).pathname;
 const X = Math.floor(Math.random() * 250);
@@ -26,31 +34,10 @@ const NS = `shoaludp${process.pid}`;
 const VETH = `sud${process.pid}`.slice(0, 15);
 const HOST_A = `10.252.${X}.1`;
 const CLIENT_A = `10.252.${X}.2`;
+const client = new ClientNetns(NS, VETH, HOST_A, CLIENT_A);
 const HTTPD = "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www";
 
 const sh = (cmd: string[]): string => execFileSync(cmd[0] ?? "", cmd.slice(1), { encoding: "utf8" });
-const quiet = (cmd: string[]): void => {
-  try {
-    sh(cmd);
-  } catch {
-    // cleanup of something that may not exist
-  }
-};
-
-function get(host: string, port: number): Promise<string | undefined> {
-  return new Promise((done) => {
-    const req = request({ host, port, path: "/", agent: false, timeout: 3000 }, (res) => {
-      let body = "";
-      res.on("data", (c: Buffer) => {
-        body += c.toString();
-      });
-      res.on("end", () => done(body.trim()));
-    });
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", () => done(undefined));
-    req.end();
-  });
-}
 
 const distinct = (answers: Array<string | undefined | null>): Set<string> =>
   new Set(answers.filter((a): a is string => typeof a === "string"));
@@ -171,42 +158,27 @@ describe("UDP through the routing mesh on one node", () => {
     await daemon.start();
     assert.equal((await daemon.init(["--default-addr-pool", POOL])).code, 0);
     nodeId = (await ok(["info", "--format", "{{.Swarm.NodeID}}"])).trim();
-    sh(["ip", "netns", "add", NS]);
-    sh(["ip", "link", "add", VETH, "type", "veth", "peer", "name", "eth0", "netns", NS]);
-    sh(["ip", "addr", "add", `${HOST_A}/30`, "dev", VETH]);
-    sh(["ip", "link", "set", VETH, "up"]);
-    sh(["ip", "-n", NS, "addr", "add", `${CLIENT_A}/30`, "dev", "eth0"]);
-    sh(["ip", "-n", NS, "link", "set", "eth0", "up"]);
-    sh(["ip", "-n", NS, "link", "set", "lo", "up"]);
-    sh(["ip", "-n", NS, "route", "add", "default", "via", HOST_A]);
+    client.create();
   });
   after(async () => {
     for (const f of flows) f.close();
     for (const r of responders.values()) r.stop();
-    quiet(["ip", "netns", "del", NS]);
-    quiet(["ip", "link", "del", VETH]);
+    client.remove();
     await daemon.disposeSwarm(nodeId, ["udpdns", "tcpweb", "udpdrain", "udphost"]);
   });
 
   test("-p P:53/udp answers on loopback, the host's address and from a client netns, from both replicas", async () => {
-    await ok([
-      "service",
-      "create",
-      "-d",
-      "--no-resolve-image",
-      "--name",
-      "udpdns",
-      "--replicas",
-      "2",
-      // sleep as pid 1 ignores SIGTERM: each rolling step would wait 10 s for the kill
-      "--stop-grace-period",
-      "1s",
-      "-p",
-      `${port}:53/udp`,
-      "busybox:local",
-      "sleep",
-      "3600",
-    ]);
+    await ok(
+      sleeperService("udpdns", [
+        "--replicas",
+        "2",
+        // sleep as pid 1 ignores SIGTERM: each rolling step would wait 10 s for the kill
+        "--stop-grace-period",
+        "1s",
+        "-p",
+        `${port}:53/udp`,
+      ]),
+    );
     const tasks = new Set(await serve("udpdns", 2));
     assert.equal(tasks.size, 2);
     const seen = await waitFor(
@@ -228,11 +200,10 @@ describe("UDP through the routing mesh on one node", () => {
       `every datagram to ${own}:${port} answered: ${there}`,
     );
     assert.deepEqual([...distinct(there)].sort(), [...tasks].sort(), `${own}:${port}`);
-    const out = sh(["ip", "netns", "exec", NS, ...probeArgs(HOST_A, port, 12)]);
-    const fromNs = JSON.parse(out) as Array<string | null>;
+    const fromNs = probeFrom(["ip", "netns", "exec", NS], HOST_A, port, 12);
     assert.ok(
       fromNs.every((a) => a !== null),
-      `every datagram from the client netns answered: ${out}`,
+      `every datagram from the client netns answered: ${JSON.stringify(fromNs)}`,
     );
     assert.deepEqual([...distinct(fromNs)].sort(), [...tasks].sort(), "from the client netns");
   });
@@ -282,26 +253,14 @@ describe("UDP through the routing mesh on one node", () => {
       "-c",
       HTTPD,
     ]);
-    const body = await waitFor(`127.0.0.1:${port}/tcp`, () => get("127.0.0.1", port), 60_000);
+    const body = await waitFor(`127.0.0.1:${port}/tcp`, () => meshGet("127.0.0.1", port), 60_000);
     assert.ok(body.length > 0 && !hosts.has(body), "the tcp answer comes from tcpweb");
     const udp = distinct(await udpAnswers("127.0.0.1", port, 6));
     assert.ok(
       udp.size > 0 && [...udp].every((h) => [...hosts.values()].includes(h)),
       "udp still goes to udpdns",
     );
-    const again = await daemon.docker([
-      "service",
-      "create",
-      "-d",
-      "--no-resolve-image",
-      "--name",
-      "udpdup",
-      "-p",
-      `${port}:53/udp`,
-      "busybox:local",
-      "sleep",
-      "3600",
-    ]);
+    const again = await daemon.docker(sleeperService("udpdup", ["-p", `${port}:53/udp`]));
     assert.notEqual(again.code, 0, "a second udp publisher of the port is refused");
     assert.match(again.stderr, new RegExp(`port '${port}' is already in use by service 'udpdns'`));
   });
@@ -356,32 +315,25 @@ describe("UDP through the routing mesh on one node", () => {
       async () => distinct(await udpAnswers("127.0.0.1", port2, 4)).size > 0,
       20_000,
     ).catch(diagnose);
-    await waitFor(`${port}/tcp (tcpweb) still answering`, () => get("127.0.0.1", port), 10_000).catch(
+    await waitFor(`${port}/tcp (tcpweb) still answering`, () => meshGet("127.0.0.1", port), 10_000).catch(
       diagnose,
     );
   });
   test("a kept flow on a draining task moves to the other task while that one still runs", async () => {
     const port3 = await freeTcpPort();
-    await ok([
-      "service",
-      "create",
-      "-d",
-      "--no-resolve-image",
-      "--name",
-      "udpdrain",
-      "--replicas",
-      "2",
-      "--stop-grace-period",
-      "1s",
-      // the going task leaves the mesh 15 s before its stop signal, still answering its flows
-      "--label",
-      "io.shoal.drain-period=15s",
-      "-p",
-      `${port3}:53/udp`,
-      "busybox:local",
-      "sleep",
-      "3600",
-    ]);
+    await ok(
+      sleeperService("udpdrain", [
+        "--replicas",
+        "2",
+        "--stop-grace-period",
+        "1s",
+        // the going task leaves the mesh 15 s before its stop signal, still answering its flows
+        "--label",
+        "io.shoal.drain-period=15s",
+        "-p",
+        `${port3}:53/udp`,
+      ]),
+    );
     const tasks = new Set(await serve("udpdrain", 2));
     const byTask = new Map<string, UdpFlow>();
     await waitFor(
@@ -437,21 +389,14 @@ describe("UDP through the routing mesh on one node", () => {
   });
   test("a host-mode udp port answers on the node through dockerd", async () => {
     const hostPort = await freeTcpPort();
-    await ok([
-      "service",
-      "create",
-      "-d",
-      "--no-resolve-image",
-      "--name",
-      "udphost",
-      "--stop-grace-period",
-      "1s",
-      "--publish",
-      `mode=host,published=${hostPort},target=53,protocol=udp`,
-      "busybox:local",
-      "sleep",
-      "3600",
-    ]);
+    await ok(
+      sleeperService("udphost", [
+        "--stop-grace-period",
+        "1s",
+        "--publish",
+        `mode=host,published=${hostPort},target=53,protocol=udp`,
+      ]),
+    );
     const [task] = await serve("udphost", 1);
     const ls = await ok(["service", "ls", "--filter", "name=udphost", "--format", "{{.Ports}}"]);
     assert.equal(ls.trim(), "", "the CLI's PORTS column lists ingress ports only, as with Swarm");
