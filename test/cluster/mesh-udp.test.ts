@@ -8,14 +8,15 @@
  * and the client's datagrams are node processes in the containers' netns (test/helpers/udp.ts).
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { before, describe, test } from "node:test";
 import { waitFor } from "../helpers/shoal.ts";
 import {
   askUdp,
   keptFlowArgs,
-  probeArgs,
+  probeFrom,
   type Responder,
+  sleeperService,
   startResponder,
   UdpFlow,
   udpAnswers,
@@ -72,43 +73,46 @@ describe("UDP through the mesh and a VIP across two nodes", () => {
     }
     return out;
   };
-  /** The one running container of dns on node 2, with a responder: its hostname. */
-  const serveDns = async (): Promise<string> => {
+  /** The one running container of `service` on node `i`, once there is just one. */
+  const theOne = async (i: number, service: string) => {
     const [c] = await waitFor(
-      "the dns task running on node 2",
+      `the ${service} task running on node ${i}`,
       async () => {
-        const cs = await containers(2, "dns");
+        const cs = await containers(i, service);
         return cs.length === 1 ? cs : undefined;
       },
       90_000,
     );
     assert.ok(c);
+    return c;
+  };
+  /** A responder in each running dns container on node 2 that has none yet. */
+  const respondDns = async (): Promise<void> => {
+    for (const c of await containers(2, "dns")) {
+      if (!responders.has(c.id)) responders.set(c.id, await startResponder(c.pid, [53], c.host));
+    }
+  };
+  /** The one running container of dns on node 2, with a responder: its hostname. */
+  const serveDns = async (): Promise<string> => {
+    const c = await theOne(2, "dns");
     if (!responders.has(c.id)) responders.set(c.id, await startResponder(c.pid, [53], c.host));
     return c.host;
   };
 
   test("a udp port answers on the node without a task, from the task on the other node", async () => {
     await ok(["network", "create", "-d", "overlay", "--subnet", "10.213.0.0/24", "udpnet"]);
-    await ok([
-      "service",
-      "create",
-      "-d",
-      // no registry lookup for the local image (no traffic off the machine)
-      "--no-resolve-image",
-      "--name",
-      "dns",
-      "--network",
-      "udpnet",
-      "--stop-grace-period",
-      "1s",
-      "--constraint",
-      `node.hostname==${cluster.node(2).hostname}`,
-      "-p",
-      `${PORT}:53/udp`,
-      "busybox:local",
-      "sleep",
-      "1d",
-    ]);
+    await ok(
+      sleeperService("dns", [
+        "--network",
+        "udpnet",
+        "--stop-grace-period",
+        "1s",
+        "--constraint",
+        `node.hostname==${cluster.node(2).hostname}`,
+        "-p",
+        `${PORT}:53/udp`,
+      ]),
+    );
     const host = await serveDns();
     for (const n of cluster.nodes) {
       const seen = await waitFor(
@@ -124,22 +128,7 @@ describe("UDP through the mesh and a VIP across two nodes", () => {
   });
 
   test("a client task on the overlay reaches the udp service through its VIP", async () => {
-    await ok([
-      "service",
-      "create",
-      "-d",
-      // no registry lookup for the local image (no traffic off the machine)
-      "--no-resolve-image",
-      "--name",
-      "client",
-      "--network",
-      "udpnet",
-      "--constraint",
-      "node.role==manager",
-      "busybox:local",
-      "sleep",
-      "1d",
-    ]);
+    await ok(sleeperService("client", ["--network", "udpnet", "--constraint", "node.role==manager"]));
     const fmt = "{{range .Endpoint.VirtualIPs}}{{.Addr}} {{end}}";
     vip =
       (await ok(["service", "inspect", "--format", fmt, "dns"]))
@@ -147,24 +136,13 @@ describe("UDP through the mesh and a VIP across two nodes", () => {
         .map((a) => a.split("/")[0] ?? "")
         .find((a) => a.startsWith("10.213.0.")) ?? "";
     assert.ok(vip, "dns has a VIP on udpnet");
-    const [client] = await waitFor(
-      "the client task running on node 1",
-      async () => {
-        const cs = await containers(1, "client");
-        return cs.length === 1 ? cs : undefined;
-      },
-      90_000,
-    );
-    assert.ok(client);
+    const client = await theOne(1, "client");
     clientPid = client.pid;
     const host = await serveDns();
     const answers = await waitFor(
       `${vip}:53/udp answering the client`,
       async () => {
-        const out = execFileSync("nsenter", [`--net=/proc/${client.pid}/ns/net`, ...probeArgs(vip, 53, 3)], {
-          encoding: "utf8",
-        });
-        const a = JSON.parse(out) as Array<string | null>;
+        const a = probeFrom(["nsenter", `--net=/proc/${client.pid}/ns/net`], vip, 53, 3);
         return a.every((x) => x !== null) ? a : undefined;
       },
       60_000,
@@ -187,9 +165,7 @@ describe("UDP through the mesh and a VIP across two nodes", () => {
       "the kept flow answered by the new task",
       async () => {
         const a = await flow.ask(500);
-        for (const c of await containers(2, "dns")) {
-          if (!responders.has(c.id)) responders.set(c.id, await startResponder(c.pid, [53], c.host));
-        }
+        await respondDns();
         return a && a !== first ? a : undefined;
       },
       90_000,
@@ -215,9 +191,7 @@ describe("UDP through the mesh and a VIP across two nodes", () => {
     const next = await waitFor(
       "the client's kept flow answered by the new task",
       async () => {
-        for (const c of await containers(2, "dns")) {
-          if (!responders.has(c.id)) responders.set(c.id, await startResponder(c.pid, [53], c.host));
-        }
+        await respondDns();
         return lines[1];
       },
       90_000,
