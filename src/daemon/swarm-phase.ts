@@ -6,7 +6,7 @@ import type { SwarmInfo } from "../api/index.ts";
 import { LostQuorumError, unavailable } from "../base/index.ts";
 import { toHttpError } from "../engineapi/index.ts";
 import type { ControlApi } from "../manager/controlapi/index.ts";
-import { clusterInfo } from "../manager/controlapi/index.ts";
+import { clusterInfo, zeroSwarmSpec } from "../manager/controlapi/index.ts";
 import { lockedSwarmInfo, swarmLocked } from "./autolock.ts";
 import type { NodeState } from "./node-state.ts";
 import { failedSwarmInfo, type ResumeRetry } from "./resume.ts";
@@ -97,14 +97,7 @@ const EMPTY_CLUSTER_INFO = {
   Version: { Index: 0 },
   CreatedAt: "0001-01-01T00:00:00Z",
   UpdatedAt: "0001-01-01T00:00:00Z",
-  Spec: {
-    Orchestration: {},
-    Raft: { ElectionTick: 0, HeartbeatTick: 0 },
-    Dispatcher: {},
-    CAConfig: {},
-    TaskDefaults: {},
-    EncryptionConfig: { AutoLockManagers: false },
-  },
+  Spec: zeroSwarmSpec(),
   TLSInfo: {},
   RootRotationInProgress: false,
   DataPathPort: 0,

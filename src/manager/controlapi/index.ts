@@ -14,6 +14,7 @@ export {
   publicSwarm,
   rpcText,
   validateSwarmSpec,
+  zeroSwarmSpec,
 } from "./swarm.ts";
 export type {
   ControlApi,

@@ -1,17 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { defaultSwarmSpec, mergeSwarmSpec, validateSwarmSpec } from "./swarm.ts";
+import { defaultSwarmSpec, mergeSwarmSpec, validateSwarmSpec, zeroSwarmSpec } from "./swarm.ts";
 
 test("init with the CLI's zero-valued spec gives Swarm's defaults", () => {
-  const sent = {
-    Labels: null as unknown as Record<string, string>,
-    Orchestration: {},
-    Raft: { ElectionTick: 0, HeartbeatTick: 0 },
-    Dispatcher: {},
-    CAConfig: {},
-    TaskDefaults: {},
-    EncryptionConfig: { AutoLockManagers: false },
-  };
+  const sent = { Labels: null as unknown as Record<string, string>, ...zeroSwarmSpec() };
   assert.deepEqual(mergeSwarmSpec(sent), defaultSwarmSpec());
 });
 

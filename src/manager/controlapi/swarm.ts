@@ -29,6 +29,21 @@ export function defaultSwarmSpec(): SwarmSpec {
   };
 }
 
+/**
+ * Go's zero SwarmSpec as moby's JSON shows it: what the CLI sends for a bare `swarm init`, and the
+ * Spec of the empty cluster section of `/info` when the cluster cannot be read.
+ */
+export function zeroSwarmSpec(): SwarmSpec {
+  return {
+    Orchestration: {},
+    Raft: { ElectionTick: 0, HeartbeatTick: 0 },
+    Dispatcher: {},
+    CAConfig: {},
+    TaskDefaults: {},
+    EncryptionConfig: { AutoLockManagers: false },
+  };
+}
+
 /** Message text as the docker CLI prints a SwarmKit error that moby passed through. */
 export const rpcText = (code: string, desc: string): string => `rpc error: code = ${code} desc = ${desc}`;
 
