@@ -11,19 +11,12 @@ import { MemoryStore } from "../store/memory.ts";
 import { initAutolock, lockedSwarmInfo, SWARM_LOCKED } from "./autolock.ts";
 import { kekChange } from "./kek-watch.ts";
 import { NodeKeys } from "./node-keys.ts";
-import { type NodeState, saveNodeState, swarmDir } from "./node-state.ts";
+import { saveNodeState, swarmDir } from "./node-state.ts";
 import type { NodeRuntime } from "./runtime.ts";
 import { SwarmNode } from "./swarm-node.ts";
+import { managerState } from "./testing.ts";
 
-const state: NodeState = {
-  nodeId: "n1",
-  clusterId: "c1",
-  role: "manager",
-  advertiseAddr: "10.0.0.1",
-  listenAddr: "0.0.0.0:2377",
-  etcd: { clientPort: 1, peerPort: 2, peerTls: true },
-  managers: ["10.0.0.1:2377"],
-};
+const state = managerState({ etcd: { clientPort: 1, peerPort: 2, peerTls: true } });
 
 test("init: --autolock or the spec turns autolock on, with a fresh key; else no key", () => {
   const ids = new SeededIds(5);

@@ -3,22 +3,14 @@ import { describe, it } from "node:test";
 import { LostQuorumError } from "../base/index.ts";
 import type { ControlApi } from "../manager/controlapi/index.ts";
 import { MemoryStore, type Store } from "../store/index.ts";
-import type { NodeState } from "./node-state.ts";
 import type { NodeRuntime } from "./runtime.ts";
 import { type Active, swarmInfo } from "./swarm-phase.ts";
+import { managerState } from "./testing.ts";
 
 const RPC_LOST_QUORUM =
   "rpc error: code = Unknown desc = The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
 
-const state: NodeState = {
-  nodeId: "n1",
-  clusterId: "c1",
-  role: "manager",
-  advertiseAddr: "10.0.0.1",
-  listenAddr: "0.0.0.0:2377",
-  etcd: { clientPort: 2379, peerPort: 2380 },
-  managers: ["10.0.0.1:2377", "10.0.0.2:2377"],
-};
+const state = managerState({ managers: ["10.0.0.1:2377", "10.0.0.2:2377"] });
 
 const managerWith = (store: Store): Active => ({
   kind: "active",
