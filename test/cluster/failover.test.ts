@@ -8,10 +8,12 @@
  * writes; once healed it answers again and sees them.
  */
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { call, messageOf } from "../../src/engineapi/testing/index.ts";
 import { waitFor } from "../helpers/shoal.ts";
 import { ClusterHarness, type ClusterNode } from "./harness.ts";
+import { leaderOf } from "./leader.ts";
+import { disposeAfterTests } from "./per-file.ts";
 
 /** SwarmKit's raft-proxy error as moby passes it on: gRPC code Unknown, HTTP 500. */
 const LOST_QUORUM =
@@ -23,13 +25,7 @@ describe("three managers and two workers: leader killed under writes, a partitio
     cluster = await ClusterHarness.create({ nodes: 5, name: "fo", shoal: true, registry: false });
     await cluster.formSwarm({ managers: 3 });
   });
-  after(async () => {
-    await cluster?.dispose();
-  });
-  afterEach((t) => {
-    // TestContext.passed exists at run time but not in @types/node 20.
-    if ("passed" in t && t.passed === false) console.error(cluster.logTails(60));
-  });
+  disposeAfterTests(() => cluster);
 
   const ok = async (n: ClusterNode, args: string[]) => {
     const r = await n.docker(args, { timeoutMs: 60_000 });
@@ -41,11 +37,6 @@ describe("three managers and two workers: leader killed under writes, a partitio
       .split("\n")
       .map((l) => l.trim())
       .sort();
-  const leaderOf = async (n: ClusterNode): Promise<number | undefined> => {
-    const r = await n.docker(["node", "ls", "--format", "{{.Hostname}} {{.ManagerStatus}}"]);
-    const m = r.stdout.match(/^fo-node(\d+) Leader$/m);
-    return m ? Number(m[1]) : undefined;
-  };
   const envOf = async (n: ClusterNode, service: string) =>
     ok(n, ["service", "inspect", service, "--format", "{{json .Spec.TaskTemplate.ContainerSpec.Env}}"]).then(
       (out) => (JSON.parse(out) as string[] | null) ?? [],
@@ -96,7 +87,7 @@ describe("three managers and two workers: leader killed under writes, a partitio
       },
       60_000,
     );
-    leader = (await leaderOf(cluster.node(1))) ?? 0;
+    leader = (await leaderOf(cluster, cluster.node(1))) ?? 0;
     assert.ok(leader >= 1 && leader <= 3, `leader ${leader}`);
   });
 
@@ -154,7 +145,7 @@ describe("three managers and two workers: leader killed under writes, a partitio
     const newLeader = await waitFor(
       "a new leader",
       async () => {
-        const l = await leaderOf(via);
+        const l = await leaderOf(cluster, via);
         return l !== undefined && l !== killed ? l : undefined;
       },
       30_000,
@@ -254,7 +245,7 @@ describe("three managers and two workers: leader killed under writes, a partitio
     await waitFor(
       "a leader among the two connected managers",
       async () => {
-        const l = await leaderOf(a);
+        const l = await leaderOf(cluster, a);
         return l !== undefined && l !== cut ? l : undefined;
       },
       30_000,

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { waitFor } from "../helpers/shoal.ts";
 import { ClusterHarness, type ClusterNode } from "./harness.ts";
+import { leaderOf } from "./leader.ts";
 import { disposeAfterTests } from "./per-file.ts";
 
 describe("three managers and a worker", () => {
@@ -29,12 +30,6 @@ describe("three managers and a worker", () => {
       .trim()
       .split("\n")
       .sort();
-  const leaderOf = async (n: ClusterNode): Promise<number | undefined> => {
-    const r = await n.docker(["node", "ls", "--format", "{{.Hostname}} {{.ManagerStatus}}"]);
-    const line = r.stdout.split("\n").find((l) => l.endsWith(" Leader"));
-    const m = line?.match(/^mg-node(\d+) /);
-    return m ? Number(m[1]) : undefined;
-  };
   const runningOn = async (n: ClusterNode, service: string) => {
     const out = await ok(n, [
       "service",
@@ -68,7 +63,7 @@ describe("three managers and a worker", () => {
       );
       assert.match(lines[3] as string, /^mg-node4 Ready\s*$/);
     }
-    leader = (await leaderOf(cluster.node(1))) ?? 0;
+    leader = (await leaderOf(cluster, cluster.node(1))) ?? 0;
     assert.equal(leader, 1);
     const info = await ok(cluster.node(2), [
       "info",
@@ -158,7 +153,7 @@ describe("three managers and a worker", () => {
     leader = await waitFor(
       "a new leader",
       async () => {
-        const l = await leaderOf(survivor).catch(() => undefined);
+        const l = await leaderOf(cluster, survivor).catch(() => undefined);
         return l !== undefined && l !== killed ? l : undefined;
       },
       30_000,
@@ -273,7 +268,7 @@ describe("three managers and a worker", () => {
   });
 
   test("swarm leave --force on a manager removes its etcd member; node rm then removes the node", async () => {
-    const current = (await leaderOf(cluster.node(1))) ?? leader;
+    const current = (await leaderOf(cluster, cluster.node(1))) ?? leader;
     const leaving = [1, 2, 3].find((i) => i !== current) as number;
     const m = cluster.node(current);
     await ok(cluster.node(leaving), ["swarm", "leave", "--force"]);
