@@ -22,7 +22,7 @@ import {
   udpAnswers,
 } from "../helpers/udp.ts";
 import { ClusterHarness } from "./harness.ts";
-import { disposeAfterTests } from "./per-file.ts";
+import { disposeAfterTests, forwardPolicyDrop } from "./per-file.ts";
 
 const PORT = 5353;
 
@@ -37,10 +37,7 @@ describe("UDP through the mesh and a VIP across two nodes", () => {
   before(async () => {
     cluster = await ClusterHarness.create({ nodes: 2, name: "mudp", shoal: true, registry: false });
     await cluster.formSwarm({ managers: 1 });
-    for (const n of cluster.nodes) {
-      const r = await n.exec(["iptables", "-P", "FORWARD", "DROP"]);
-      assert.equal(r.code, 0, r.stderr);
-    }
+    await forwardPolicyDrop(cluster);
   });
   disposeAfterTests(() => {
     // also called for the log tails of a failed test: everything here may run twice
@@ -150,16 +147,21 @@ describe("UDP through the mesh and a VIP across two nodes", () => {
     assert.deepEqual([...new Set(answers)], [host]);
   });
 
+  /** Removes dns's only container (on node 2) behind shoal's back, with its responder. */
+  const removeDnsTask = async () => {
+    const [gone] = await containers(2, "dns");
+    assert.ok(gone);
+    await cluster.node(2).dockerdCli(["rm", "-f", gone.id]);
+    responders.get(gone.id)?.stop();
+  };
+
   test("a kept flow through the node without a task reaches the task that replaces the only one", async () => {
     const via = cluster.node(1).addr;
     const first = await serveDns();
     const flow = new UdpFlow(via, PORT);
     flows.push(flow);
     assert.equal(await waitFor("an answer on a kept flow", () => flow.ask(), 10_000), first);
-    const [gone] = await containers(2, "dns");
-    assert.ok(gone);
-    await cluster.node(2).dockerdCli(["rm", "-f", gone.id]);
-    responders.get(gone.id)?.stop();
+    await removeDnsTask();
     // the flow keeps sending while no task runs, then the new task on node 2 must answer it
     const next = await waitFor(
       "the kept flow answered by the new task",
@@ -184,10 +186,7 @@ describe("UDP through the mesh and a VIP across two nodes", () => {
     const lines: string[] = [];
     child.stdout?.on("data", (d: Buffer) => lines.push(...d.toString().split("\n").filter(Boolean)));
     assert.equal(await waitFor("the kept flow's first answer", async () => lines[0], 10_000), first);
-    const [gone] = await containers(2, "dns");
-    assert.ok(gone);
-    await cluster.node(2).dockerdCli(["rm", "-f", gone.id]);
-    responders.get(gone.id)?.stop();
+    await removeDnsTask();
     const next = await waitFor(
       "the client's kept flow answered by the new task",
       async () => {

@@ -7,36 +7,11 @@
  * the nodes' addresses on the harness bridge) and the nodes themselves (curl on 127.0.0.1).
  */
 import assert from "node:assert/strict";
-import { request } from "node:http";
-import { after, afterEach, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
+import { httpGet } from "../helpers/mesh-client.ts";
 import { waitFor } from "../helpers/shoal.ts";
 import { type ClusterHarness, ClusterHarness as Harness } from "./harness.ts";
-
-/**
- * One HTTP GET on a fresh connection (so each request is a new mesh connection); lenient, as
- * busybox's CGI headers end in a bare LF.
- */
-function get(
-  host: string,
-  port: number,
-  path = "/",
-): Promise<{ ok: true; body: string } | { ok: false; error: string }> {
-  return new Promise((done) => {
-    const req = request(
-      { host, port, path, agent: false, timeout: 3000, insecureHTTPParser: true },
-      (res) => {
-        let body = "";
-        res.on("data", (c: Buffer) => {
-          body += c.toString();
-        });
-        res.on("end", () => done({ ok: true, body: body.trim() }));
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", (err: NodeJS.ErrnoException) => done({ ok: false, error: err.code ?? err.message }));
-    req.end();
-  });
-}
+import { disposeAfterTests, forwardPolicyDrop } from "./per-file.ts";
 
 /** `n` requests in a row: the distinct backends that answered and the failures. */
 async function sample(
@@ -47,7 +22,7 @@ async function sample(
   const backends = new Set<string>();
   const errors: string[] = [];
   for (let i = 0; i < n; i++) {
-    const r = await get(host, port);
+    const r = await httpGet(host, port);
     if (r.ok) backends.add(r.body);
     else errors.push(r.error);
   }
@@ -71,17 +46,9 @@ describe("routing mesh across three nodes", () => {
   before(async () => {
     cluster = await Harness.create({ nodes: 3, name: "mesh", shoal: true, registry: false });
     await cluster.formSwarm({ managers: 1 });
-    for (const n of cluster.nodes) {
-      const r = await n.exec(["iptables", "-P", "FORWARD", "DROP"]);
-      assert.equal(r.code, 0, r.stderr);
-    }
+    await forwardPolicyDrop(cluster);
   });
-  after(async () => {
-    await cluster?.dispose();
-  });
-  afterEach((t) => {
-    if ("passed" in t && t.passed === false) console.error(cluster.logTails(60));
-  });
+  disposeAfterTests(() => cluster);
 
   const ok = async (args: string[]) => {
     const r = await cluster.node(1).docker(args);
@@ -145,7 +112,7 @@ describe("routing mesh across three nodes", () => {
 
   test("backends see the client's address; node-local clients come from the node's ingress address", async () => {
     // from the test process (the harness bridge's address) through node 1, which runs no task
-    const r = await get(cluster.node(1).addr, 8080, "/cgi-bin/ip");
+    const r = await httpGet(cluster.node(1).addr, 8080, "/cgi-bin/ip");
     assert.ok(r.ok, JSON.stringify(r));
     assert.equal(ipv4(r.body), cluster.gateway);
     // from node 3 through node 1
@@ -173,7 +140,7 @@ describe("routing mesh across three nodes", () => {
       "port 8080 refused on every node",
       async () => {
         for (const n of cluster.nodes) {
-          const r = await get(n.addr, 8080);
+          const r = await httpGet(n.addr, 8080);
           if (r.ok || r.error !== "ECONNREFUSED") throw new Error(`${n.addr}: ${JSON.stringify(r)}`);
         }
         return true;

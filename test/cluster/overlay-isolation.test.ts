@@ -14,8 +14,9 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { httpGet } from "../helpers/mesh-client.ts";
 import { waitFor } from "../helpers/shoal.ts";
-import { EchoListener, httpGet, UpstreamDns } from "./fixtures/outside.ts";
+import { EchoListener, UpstreamDns } from "./fixtures/outside.ts";
 import { ClusterHarness } from "./harness.ts";
 import { disposeAfterTests } from "./per-file.ts";
 

@@ -1,7 +1,7 @@
 /**
  * Clients of the routing mesh for the single-node tests: a network namespace behind a veth pair
  * (a "remote" client whose packets the host forwards, so the mesh sees the client's own address)
- * and one HTTP GET on a fresh connection (each one a new mesh connection).
+ * and one HTTP GET on a fresh connection (each one a new mesh connection), for the cluster tests too.
  */
 import { execFileSync } from "node:child_process";
 import { request } from "node:http";
@@ -44,18 +44,27 @@ export class ClientNetns {
   }
 }
 
-/** One GET of `/` on a fresh connection, 3 s at most: the trimmed body, or undefined on any failure. */
-export function meshGet(host: string, port: number): Promise<string | undefined> {
+export type GetResult = { ok: true; body: string } | { ok: false; error: string };
+
+/** One HTTP GET on a fresh connection, 3 s at most (lenient: busybox httpd's headers). */
+export function httpGet(host: string, port: number, path = "/"): Promise<GetResult> {
   return new Promise((done) => {
-    const req = request({ host, port, path: "/", agent: false, timeout: 3000 }, (res) => {
-      let body = "";
-      res.on("data", (c: Buffer) => {
-        body += c.toString();
-      });
-      res.on("end", () => done(body.trim()));
-    });
+    const req = request(
+      { host, port, path, agent: false, timeout: 3000, insecureHTTPParser: true },
+      (res) => {
+        let body = "";
+        res.on("data", (c: Buffer) => {
+          body += c.toString();
+        });
+        res.on("end", () => done({ ok: true, body: body.trim() }));
+      },
+    );
     req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", () => done(undefined));
+    req.on("error", (err: NodeJS.ErrnoException) => done({ ok: false, error: err.code ?? err.message }));
     req.end();
   });
 }
+
+/** httpGet of `/`: the trimmed body, or undefined on any failure. */
+export const meshGet = (host: string, port: number): Promise<string | undefined> =>
+  httpGet(host, port).then((r) => (r.ok ? r.body : undefined));
