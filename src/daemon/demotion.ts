@@ -8,19 +8,20 @@
 import type { Clock, Logger } from "../base/index.ts";
 import { failedPrecondition, timestamp, unavailable } from "../base/index.ts";
 import type { NodeCredentials } from "../ca/index.ts";
-import { renewCertificate } from "../clusterapi/index.ts";
-import { canRemoveMember, type EtcdMembership } from "../etcd/index.ts";
+import { canRemoveMember, type EtcdMemberState, type EtcdMembership } from "../etcd/index.ts";
 import type { Store } from "../store/types.ts";
 import { managerAddrs } from "./manager-membership.ts";
 
 export interface DemotionDeps {
   nodeId: string;
-  advertiseAddr: string;
   store: Store;
-  membership: EtcdMembership;
+  membership: Pick<EtcdMembership, "removeLocal">;
+  /** The local etcd member (its state says whether it has been removed). */
+  member: { readonly status: { state: EtcdMemberState } };
   clock: Clock;
   logger: Logger;
-  credentials(): NodeCredentials;
+  /** Renews this node's certificate through the manager at `addr` (its cluster API). */
+  renew(addr: string): Promise<NodeCredentials>;
   /** Saves the renewed (worker) credentials, through the node's keys. */
   save(credentials: NodeCredentials): Promise<void>;
   stopManager(): Promise<void>;
@@ -28,21 +29,27 @@ export interface DemotionDeps {
   demoted(managers: string[]): void;
 }
 
-/** Watches this node's role in the store; runs until `signal` aborts or the node is demoted. */
+/**
+ * Watches this node's role in the store; runs until `signal` aborts or the node is demoted. Each
+ * step is done once and remembered: once the etcd member is removed the local store is gone, so a
+ * retry can neither read nor write it and must go on from where the last attempt stopped.
+ */
 export async function watchDemotion(deps: DemotionDeps, signal: AbortSignal): Promise<void> {
-  // Once this node's etcd member is removed its store is gone: later attempts only renew.
-  let left: string[] | undefined;
+  let others: string[] | undefined;
+  let memberRemoved = false;
   while (!signal.aborted) {
     await deps.clock.sleep(1000, signal).catch(() => undefined);
     if (signal.aborted) return;
-    if (!left) {
+    if (!others) {
       const node = deps.store.view((tx) => tx.get("nodes", deps.nodeId));
       if (node?.Spec?.Role !== "worker") continue;
     }
     try {
-      left ??= await leaveManagers(deps);
-      await renewAsWorker(deps, left);
-      deps.demoted(left);
+      others ??= await stepDown(deps);
+      if (!memberRemoved) await deps.membership.removeLocal(deps.nodeId, deps.member);
+      memberRemoved = true;
+      await renewAsWorker(deps, others);
+      deps.demoted(others);
       return;
     } catch (err) {
       deps.logger.warn({ err }, "demotion could not complete yet; retrying");
@@ -50,8 +57,11 @@ export async function watchDemotion(deps: DemotionDeps, signal: AbortSignal): Pr
   }
 }
 
-/** Steps down from the managers; returns the other managers' addresses. */
-async function leaveManagers(deps: DemotionDeps): Promise<string[]> {
+/**
+ * Stops leading and serving and clears this node's ManagerStatus (while its store still works);
+ * returns the other managers' addresses.
+ */
+async function stepDown(deps: DemotionDeps): Promise<string[]> {
   const { store, nodeId, logger } = deps;
   const nodes = store.view((tx) => tx.list("nodes"));
   const self = nodes.find((n) => n.ID === nodeId);
@@ -69,25 +79,17 @@ async function leaveManagers(deps: DemotionDeps): Promise<string[]> {
       if (cur) tx.update("nodes", { ...cur, ManagerStatus: null, UpdatedAt: timestamp(deps.clock) });
     });
   }
-  await deps.membership.remove(nodeId);
   return others;
 }
 
 /** A new certificate with the worker role, from any of the other managers. */
 async function renewAsWorker(deps: DemotionDeps, others: readonly string[]): Promise<void> {
-  const { logger } = deps;
   for (const addr of others) {
     try {
-      const renewed = await renewCertificate({
-        addr,
-        credentials: deps.credentials(),
-        advertiseAddr: deps.advertiseAddr,
-        clock: deps.clock,
-      });
-      await deps.save(renewed.credentials);
+      await deps.save(await deps.renew(addr));
       return;
     } catch (err) {
-      logger.warn({ err, addr }, "renewal after demotion failed; trying another manager");
+      deps.logger.warn({ err, addr }, "renewal after demotion failed; trying another manager");
     }
   }
   throw unavailable("no manager could renew this node's certificate after its demotion");

@@ -9,7 +9,7 @@ import type { Clock, Logger } from "../base/index.ts";
 import { failedPrecondition, unavailable } from "../base/index.ts";
 import type { NodeCredentials } from "../ca/index.ts";
 import { credentialPaths, MANAGER_OU } from "../ca/index.ts";
-import { ClusterApiServer, LogHub, RemoteLogClient } from "../clusterapi/index.ts";
+import { ClusterApiServer, LogHub, RemoteLogClient, renewCertificate } from "../clusterapi/index.ts";
 import type { EtcdMemberConfig } from "../etcd/index.ts";
 import {
   canRemoveMember,
@@ -243,12 +243,14 @@ export async function startManagerRuntime(
     const watching = watchDemotion(
       {
         nodeId: state.nodeId,
-        advertiseAddr: state.advertiseAddr,
         store,
         membership,
+        member,
         clock,
         logger: logger.child({ module: "daemon/demotion" }),
-        credentials: () => credentials,
+        renew: async (addr) =>
+          (await renewCertificate({ addr, credentials, advertiseAddr: state.advertiseAddr, clock }))
+            .credentials,
         save: (c) => keys.saveCredentials(c),
         stopManager,
         demoted: (managers) => deps.onRoleChange?.("worker", managers),
@@ -272,7 +274,8 @@ export async function startManagerRuntime(
           : remoteLogs(logs, nodeId, taskId, opts, signal, () =>
               otherManagers(store, state.nodeId).map((addr) => new RemoteLogClient(addr, () => credentials)),
             ),
-      prepareLeave: (force) => leaveEtcd(store, membership, state.nodeId, force, clock, logger, stopManager),
+      prepareLeave: (force) =>
+        leaveEtcd(store, membership, member, state.nodeId, force, clock, logger, stopManager),
       abandonQuorum: () => member.stop(),
     };
   } catch (err) {
@@ -295,6 +298,7 @@ function otherManagers(store: Store, selfId: string): string[] {
 async function leaveEtcd(
   store: Store,
   membership: EtcdMembership,
+  member: EtcdMember,
   nodeId: string,
   force: boolean,
   clock: Clock,
@@ -324,5 +328,5 @@ async function leaveEtcd(
       UpdatedAt: new Date(clock.now()).toISOString(),
     });
   });
-  await membership.remove(nodeId);
+  await membership.removeLocal(nodeId, member);
 }

@@ -1,7 +1,10 @@
 /**
  * Supervises the local etcd member: starts `/usr/bin/etcd` as a child process, waits until it is
  * healthy, restarts it with backoff when it dies unexpectedly, and stops it (SIGTERM, then SIGKILL).
- * The constructor does no I/O; `start()` resolves once the member is healthy; `stop()` is idempotent.
+ * etcd exits with status 0 only when its member has been removed from the cluster ("the member has
+ * been permanently removed"): such a member stays down as `removed`, since a restart with the same
+ * data directory would only exit again. The constructor does no I/O; `start()` resolves once the
+ * member is healthy; `stop()` is idempotent.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -26,7 +29,7 @@ import {
 
 const SETPRIV = "/usr/bin/setpriv";
 
-export type EtcdMemberState = "idle" | "starting" | "running" | "restarting" | "stopped";
+export type EtcdMemberState = "idle" | "starting" | "running" | "restarting" | "removed" | "stopped";
 
 export class EtcdMember {
   private readonly config: EtcdMemberConfig;
@@ -127,7 +130,7 @@ export class EtcdMember {
 
   /** Removes etcd's data directory (for `swarm leave --force`); only while stopped. */
   async wipe(): Promise<void> {
-    if (this.state !== "stopped" && this.state !== "idle")
+    if (this.state !== "stopped" && this.state !== "idle" && this.state !== "removed")
       throw failedPrecondition("stop the etcd member first");
     await rm(this.dataDir, { recursive: true, force: true });
   }
@@ -175,6 +178,10 @@ export class EtcdMember {
     // A child that dies while starting or restarting fails that loop's health wait, which retries;
     // a second loop here would double the restarts at every failure.
     if (this.state !== "running") return;
+    if (code === 0) {
+      this.markRemoved();
+      return;
+    }
     this.log.warn({ code, signal, restarts: this.restarts }, "etcd exited unexpectedly; restarting");
     // The restart loop reports its own failures; nothing awaits it.
     void this.restart();
@@ -193,11 +200,20 @@ export class EtcdMember {
         return;
       } catch (err) {
         if (this.stopping.signal.aborted) return;
+        if (this.child?.exitCode === 0) {
+          this.markRemoved();
+          return;
+        }
         this.log.error({ err: String(err), attempt }, "etcd restart failed");
         this.child?.kill("SIGKILL");
         await this.exited;
       }
     }
+  }
+
+  private markRemoved(): void {
+    this.state = "removed";
+    this.log.warn({}, "etcd member removed from the cluster; not restarting it");
   }
 
   private async waitHealthy(): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import type { Etcd3 } from "etcd3";
 import { type Clock, failedPrecondition, type Logger, unavailable } from "../base/index.ts";
+import type { EtcdMemberState } from "./member.ts";
 
 export interface EtcdMemberInfo {
   /** etcd's member ID (decimal string). */
@@ -47,6 +48,8 @@ export function canRemoveMember(
  */
 const CHANGE_RETRY_MS = 20_000;
 const RETRYABLE = /unhealthy|not enough started|less than quorum/i;
+/** How many 100 ms polls `removeLocal` waits for the local member's exit after a failed call. */
+const LOCAL_EXIT_POLLS = 30;
 
 export class EtcdMembership {
   constructor(
@@ -84,6 +87,24 @@ export class EtcdMembership {
       await this.client.cluster.memberRemove({ ID: member.id });
       this.log.info({ name, id: member.id }, "etcd member removed");
     });
+  }
+
+  /**
+   * Removes this node's own member through it. etcd commits the removal and then stops that very
+   * member, which can drop the call before it answers; the removal is done once the local member
+   * has exited as removed, whatever the call said (a retry could not even list the members).
+   */
+  async removeLocal(name: string, local: { readonly status: { state: EtcdMemberState } }): Promise<void> {
+    const removed = () => local.status.state === "removed";
+    if (removed()) return;
+    try {
+      await this.remove(name);
+    } catch (err) {
+      // The member's exit trails the dropped call by a moment.
+      for (let i = 0; i < LOCAL_EXIT_POLLS && !removed(); i++) await this.clock.sleep(100);
+      if (!removed()) throw err;
+      this.log.info({ name }, "etcd member removed (the call was cut short by the member's exit)");
+    }
   }
 
   /** Removes the member with this etcd ID (one that never started has no name); absent is fine. */

@@ -53,7 +53,7 @@ describe("etcd peers over mutual TLS", () => {
     return c;
   }
 
-  test("a second member joins, replicates, and leaves", { timeout: 90_000 }, async () => {
+  test("a second member joins, replicates, removes itself and stays down", { timeout: 90_000 }, async () => {
     dir = await mkdtemp(join(tmpdir(), "shoal-etcd-tls-"));
     const root = await createRootCA(clock, ids);
     const signer = await NodeCertSigner.create(
@@ -85,11 +85,21 @@ describe("etcd peers over mutual TLS", () => {
       assert.equal(await cb.get("/k").string(), "v");
       assert.equal((await membership.list()).length, 2);
 
-      await membership.remove("b");
+      // b removes itself through its own member, as a demoted or leaving manager does; etcd then
+      // stops b (exit status 0), which stays down as removed instead of being restarted.
+      await new EtcdMembership(cb, clock, log).removeLocal("b", b);
+      const deadline = Date.now() + 10_000;
+      while (b.status.state !== "removed" && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(b.status, { state: "removed", restarts: 0 });
       assert.deepEqual(
         (await membership.list()).map((m) => m.name),
         ["a"],
       );
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.deepEqual(b.status, { state: "removed", restarts: 0 });
+      await b.stop();
+      await b.wipe();
     } catch (err) {
       for (const l of log.lines.slice(-30)) console.error(l);
       throw err;
