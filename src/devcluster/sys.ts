@@ -6,6 +6,7 @@
  */
 import { execFile, spawnSync } from "node:child_process";
 import {
+  appendFileSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -103,12 +104,16 @@ export async function waitFor<T>(
   timeoutMs = 30_000,
   intervalMs = 50,
 ): Promise<T> {
-  const end = Date.now() + timeoutMs;
+  const start = Date.now();
+  const end = start + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const value = await probe();
-      if (value !== undefined && value !== false) return value;
+      if (value !== undefined && value !== false) {
+        reportSlowWait(what, Date.now() - start, timeoutMs);
+        return value;
+      }
       last = value;
     } catch (err) {
       last = err instanceof Error ? err.message : err;
@@ -118,6 +123,16 @@ export async function waitFor<T>(
     await sleep(intervalMs);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last saw: ${String(last)}`);
+}
+
+/**
+ * With $SHOAL_WAIT_REPORT naming a file, every wait that took more than a quarter of its timeout
+ * is appended there (JSON lines): the waits closest to failing on a slower machine.
+ */
+function reportSlowWait(what: string, tookMs: number, timeoutMs: number): void {
+  const file = process.env.SHOAL_WAIT_REPORT;
+  if (!file || tookMs * 4 < timeoutMs) return;
+  appendFileSync(file, `${JSON.stringify({ what, tookMs, timeoutMs, file: process.argv[1] })}\n`);
 }
 
 /** Thrown from a waitFor probe to stop waiting at once (e.g. the daemon exited). */
