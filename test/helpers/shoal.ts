@@ -24,6 +24,38 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * Runs a docker CLI that streams (`logs -f`) until its output so far satisfies `enough`, then
+ * stops it; after `timeoutMs` it is stopped anyway and what it printed is returned.
+ */
+export function dockerFollow(
+  socket: string,
+  args: string[],
+  enough: (stdout: string) => boolean,
+  opts: { bin?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  return new Promise((done) => {
+    const child = spawn(opts.bin ?? DOCKER_20, args, {
+      env: { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CLI_HINTS: "false" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    const timer = setTimeout(() => child.kill("SIGTERM"), opts.timeoutMs ?? 30_000);
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      if (enough(stdout)) child.kill("SIGTERM");
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      done({ code: code ?? 1, stdout, stderr });
+    });
+  });
+}
+
 /** Runs a docker CLI against a socket; never throws on a non-zero exit. */
 export function docker(
   socket: string,
@@ -205,6 +237,14 @@ export class ShoalDaemon {
 
   docker(args: string[], opts: { bin?: string; input?: string } = {}): Promise<CliResult> {
     return docker(this.socket, args, opts);
+  }
+
+  follow(
+    args: string[],
+    enough: (stdout: string) => boolean,
+    opts: { bin?: string; timeoutMs?: number } = {},
+  ): Promise<CliResult> {
+    return dockerFollow(this.socket, args, enough, opts);
   }
 
   /** Stops the daemon (SIGTERM, then SIGKILL) and removes its directories. */

@@ -15,6 +15,12 @@ before(() => {
   execFileSync("bash", ["scripts/start-dockerd.sh"], { cwd: REPO, stdio: "inherit" });
 });
 
+/** The line numbers in `talker`'s followed, timestamped logs from the task in this slot. */
+const followedLines = (out: string, slot: number): number[] =>
+  [...out.matchAll(/^\d{4}-\d\d-\d\dT[\d:.]+Z talker\.(\d)\.[0-9a-z]+@\S+\s+\| line (\d+)$/gm)]
+    .filter((m) => Number(m[1]) === slot)
+    .map((m) => Number(m[2]));
+
 describe("services on one node with the docker CLI", () => {
   const daemon = new ShoalDaemon();
   const ok = async (args: string[], bin?: string) => {
@@ -162,10 +168,22 @@ describe("services on one node with the docker CLI", () => {
     const lines = tail.trim().split("\n");
     assert.equal(lines.length, 4, tail);
     for (const l of lines) assert.match(l, /^talker\.[12]\.[0-9a-z]{12}@\S+\s+\| line \d+$/);
-    const followed = await daemon.docker(["service", "logs", "-f", "--tail", "1", "--timestamps", "talker"], {
-      bin: DOCKER_28,
-    });
-    assert.equal(followed.code === 0 || followed.stdout.length > 0, true);
+    // Followed: the last line of each task, then lines written after the command started, each
+    // with the daemon's timestamp, until both tasks have had three.
+    const followed = await daemon.follow(
+      ["service", "logs", "-f", "--tail", "1", "--timestamps", "talker"],
+      (out) => [1, 2].every((slot) => followedLines(out, slot).length >= 3),
+      { bin: DOCKER_28, timeoutMs: 20_000 },
+    );
+    for (const slot of [1, 2]) {
+      const numbers = followedLines(followed.stdout, slot);
+      assert.ok(
+        numbers.length >= 3,
+        `task ${slot} in the followed logs:\n${followed.stdout}${followed.stderr}`,
+      );
+      for (let i = 1; i < numbers.length; i++)
+        assert.equal(numbers[i], (numbers[i - 1] ?? 0) + 1, `task ${slot}: ${numbers.join(" ")}`);
+    }
   });
 
   test("global mode runs one task on every eligible node", async () => {
