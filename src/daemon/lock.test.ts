@@ -44,3 +44,21 @@ test("a pid file left by a killed daemon not yet reaped (a zombie) is taken over
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a pid file whose pid now names another process (pid reuse) is taken over", () => {
+  const dir = dataDir();
+  try {
+    const stat = readFileSync(`/proc/${process.ppid}/stat`, "utf8");
+    const start = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    // The live process that wrote it, by pid and start time: refused.
+    writeFileSync(join(dir, "shoal.pid"), `${process.ppid} ${start}\n`);
+    assert.throws(() => lockDataDir(dir), /another shoal daemon \(pid \d+\) is already running/);
+    // The same pid with another start time: a dead daemon's file, the pid since given to another process.
+    writeFileSync(join(dir, "shoal.pid"), `${process.ppid} ${Number(start) + 1}\n`);
+    const release = lockDataDir(dir);
+    assert.match(readFileSync(join(dir, "shoal.pid"), "utf8"), new RegExp(`^${process.pid} \\d+\\n$`));
+    release();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -149,3 +149,27 @@ test("a session closed before its first heartbeat does not mark the node down; a
   assert.equal(store.view((tx) => tx.get("nodes", "n1"))?.Status?.State, "down");
   await dispatcher.stop();
 });
+
+test("a node marked down elsewhere is ready again at its live session's next heartbeat", async () => {
+  const { store, dispatcher } = await setup();
+  const session = await dispatcher.openSession("n1", { Hostname: "h1" });
+  await session.heartbeat();
+  // The leader marked this manager down while it was cut off from the others.
+  const markDown = () =>
+    store.update((tx) => {
+      const n = tx.get("nodes", "n1");
+      if (n) tx.update("nodes", { ...n, Status: { State: "down", Message: "manager unreachable" } });
+    });
+  await markDown();
+  // The store takes no writes yet (no quorum): the heartbeat still answers, the node stays down.
+  const update = store.update.bind(store);
+  store.update = () => Promise.reject(new Error("etcdserver: no leader"));
+  assert.equal(await session.heartbeat(), 5000);
+  await flushMicrotasks();
+  assert.equal(store.view((tx) => tx.get("nodes", "n1"))?.Status?.State, "down");
+  store.update = update;
+  await session.heartbeat();
+  await flushMicrotasks();
+  assert.deepEqual(store.view((tx) => tx.get("nodes", "n1"))?.Status, { State: "ready", Message: "" });
+  await dispatcher.stop();
+});

@@ -53,6 +53,8 @@ export class Dispatcher implements DispatcherConnector {
   private flushQueued = false;
   private flushing: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Nodes whose `ready` state is being written back. */
+  private readonly reasserting = new Set<string>();
 
   constructor(private readonly deps: DispatcherDeps) {
     this.config = { ...defaultDispatcherConfig(), ...deps.config };
@@ -98,7 +100,38 @@ export class Dispatcher implements DispatcherConnector {
     if (this.live.get(nodeId)?.sessionId !== sessionId) {
       throw unavailable("session is no longer valid; register again");
     }
-    return this.arm(nodeId, sessionId, true);
+    const period = this.arm(nodeId, sessionId, true);
+    this.reassertReady(nodeId);
+    return period;
+  }
+
+  /**
+   * A node whose agent heartbeats a live session here is up, whatever the store says: another
+   * manager may have marked it down meanwhile (the leader, while this manager was cut off from the
+   * others; or a dispatcher the agent left, when its grace ran out), and while the session lasts
+   * nothing else would make it ready again. One write a node at a time; a failed one (no quorum
+   * yet) is tried again at the next heartbeat.
+   */
+  private reassertReady(nodeId: string): void {
+    const { store, clock, logger } = this.deps;
+    if (this.reasserting.has(nodeId)) return;
+    if (store.view((tx) => tx.get("nodes", nodeId))?.Status?.State !== "down") return;
+    this.reasserting.add(nodeId);
+    store
+      .update((tx) => {
+        const node = tx.get("nodes", nodeId);
+        if (node?.Status?.State !== "down") return;
+        tx.update("nodes", {
+          ...node,
+          Status: { ...node.Status, State: "ready", Message: "" },
+          UpdatedAt: timestamp(clock),
+        });
+      })
+      .then(
+        () => logger.info({ "node.id": nodeId }, "node ready again: its agent heartbeats here"),
+        (err: unknown) => logger.warn({ err, "node.id": nodeId }, "could not mark the node ready again"),
+      )
+      .finally(() => this.reasserting.delete(nodeId));
   }
 
   /**

@@ -3,7 +3,7 @@
  * reachability the same way): `Leader` only on the leader, `Reachability` from who takes part in
  * the leader election (a live manager always does), `Addr` as recorded when it joined. A manager
  * unreachable for longer than the grace period is also marked down, so the orchestrator moves its
- * tasks; its own agent's next session makes it ready again.
+ * tasks; its agent's next heartbeat makes it ready again (the dispatcher holding the session).
  */
 import type { Node } from "../../api/index.ts";
 import { timestamp } from "../../base/index.ts";
