@@ -125,6 +125,9 @@ export function preflight(): void {
 
 const seconds = (t0: number): number => Math.round((performance.now() - t0) / 10) / 100;
 
+/** An Engine API request's debug line (shoal's log). */
+const ENGINE_API_REQUEST = /^\{"level":20,[^{]*"module":"engineapi","method":/;
+
 export class DevCluster {
   private readonly nodeList: ClusterNode[] = [];
   readonly name: string;
@@ -392,12 +395,16 @@ export class DevCluster {
     return { totalKiB: processes.reduce((a, p) => a + p.pssKiB, 0), processes };
   }
 
-  /** The last lines of every daemon log, for a failure message. */
+  /**
+   * The last lines of every daemon log, for a failure message. The Engine API's per-request debug
+   * lines are left out: a test polling the CLI fills a whole tail with them.
+   */
   logTails(lines = 20): string {
     const parts: string[] = [];
     for (const n of this.nodes)
       for (const [what, file] of Object.entries(n.logs))
-        if (existsSync(file)) parts.push(`--- node ${n.index} ${what} (${file}):\n${tail(file, lines)}`);
+        if (existsSync(file))
+          parts.push(`--- node ${n.index} ${what} (${file}):\n${tail(file, lines, ENGINE_API_REQUEST)}`);
     const reg = join(this.l.logDir, "registry.log");
     if (existsSync(reg)) parts.push(`--- registry:\n${tail(reg, lines)}`);
     return parts.join("\n");

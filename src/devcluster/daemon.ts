@@ -86,9 +86,11 @@ export function spawnDaemon(
   return { name, pid, child, log: opts.log, exited };
 }
 
-export function tail(file: string, lines = 30): string {
+/** The last `lines` lines of a log, leaving out those `skip` matches. */
+export function tail(file: string, lines = 30, skip?: RegExp): string {
   try {
-    return readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
+    const all = readFileSync(file, "utf8").split("\n");
+    return (skip ? all.filter((l) => !skip.test(l)) : all).slice(-lines).join("\n");
   } catch {
     return "(no log)";
   }
