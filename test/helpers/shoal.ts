@@ -24,6 +24,13 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The docker CLI's environment for a daemon on this socket. */
+const cliEnv = (socket: string): NodeJS.ProcessEnv => ({
+  ...process.env,
+  DOCKER_HOST: `unix://${socket}`,
+  DOCKER_CLI_HINTS: "false",
+});
+
 /**
  * Runs a docker CLI that streams (`logs -f`) until its output so far satisfies `enough`, then
  * stops it; after `timeoutMs` it is stopped anyway and what it printed is returned.
@@ -36,7 +43,7 @@ export function dockerFollow(
 ): Promise<CliResult> {
   return new Promise((done) => {
     const child = spawn(opts.bin ?? DOCKER_20, args, {
-      env: { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CLI_HINTS: "false" },
+      env: cliEnv(socket),
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -67,7 +74,7 @@ export function docker(
       opts.bin ?? DOCKER_20,
       args,
       {
-        env: { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CLI_HINTS: "false" },
+        env: cliEnv(socket),
         timeout: opts.timeoutMs ?? 120_000,
         maxBuffer: 16 * 1024 * 1024,
       },
